@@ -1,0 +1,64 @@
+# Two commands for a newcomer: `make run` and `make test`. `make help` lists the rest.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+DEV_ENV := instance/dev.env
+# The dev server reads its secrets from instance/dev.env (made once by `make run`, never committed).
+WITH_ENV := set -a && . ./$(DEV_ENV) && set +a &&
+
+.DEFAULT_GOAL := help
+.PHONY: help run serve test lint fmt typecheck migrate revision db-check bench check clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(DEV_ENV): | $(VENV)/.installed
+	$(PY) -m server.devsetup $(DEV_ENV)
+
+run: $(VENV)/.installed $(DEV_ENV) ## create the venv, migrate SQLite, load the demo, serve on :5000
+	$(WITH_ENV) $(FLASK) migrate
+	$(WITH_ENV) $(FLASK) demo
+	$(WITH_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+
+serve: $(VENV)/.installed $(DEV_ENV) ## the same through gunicorn (production server)
+	$(WITH_ENV) $(FLASK) migrate
+	$(WITH_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(VENV)/.installed ## run the whole suite (SQLite; PostgreSQL/Redis too when DATABASE_URL/REDIS_URL are set)
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed ## ruff + mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: $(VENV)/.installed ## format and fix what ruff can
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: $(VENV)/.installed ## mypy --strict over server/ and mobile_api/
+	$(VENV)/bin/mypy
+
+migrate: $(VENV)/.installed $(DEV_ENV) ## upgrade the database to the newest schema
+	$(WITH_ENV) $(FLASK) migrate
+
+revision: $(VENV)/.installed $(DEV_ENV) ## new migration: make revision m="what it changes"
+	$(WITH_ENV) $(VENV)/bin/alembic revision --autogenerate -m "$(m)"
+
+db-check: $(VENV)/.installed $(DEV_ENV) ## fail when the models and the migrations differ
+	$(WITH_ENV) $(VENV)/bin/alembic check
+
+bench: $(VENV)/.installed ## run the benchmarks (prints tables; see bench/README.md)
+	$(PY) -m bench
+
+check: lint test ## what CI runs
+
+clean: ## remove the venv and the local database
+	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Ports: the outside world (SMS, face vendor, short-lived shared state) behind Protocols."""

@@ -1,0 +1,333 @@
+"""Short-lived shared state: SMS codes, attempt counters, rate limits, used-code records.
+
+Two implementations behind one Protocol: `DatabaseStore` (the embedded default, a table) and
+`RedisStore` (chosen by REDIS_URL, so that many processes and machines behave as one).
+
+Expiry is logical and follows the app's Clock in both, so a test with a frozen clock sees the
+same behaviour on either; Redis' own TTL only collects the garbage.
+
+Both fail closed: when the store cannot answer, the call raises ServiceUnavailableError and the
+caller refuses the request; no check is ever skipped.
+
+Rule for callers: never call the store while the request's session holds a write transaction.
+On SQLite the store's own connection would wait for that transaction (and the store is "outside
+the database" for PostgreSQL + Redis), so locks are never held across it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.clock import Clock, epoch_ms
+from server.db.models import KvEntry
+from server.errors import ServiceUnavailableError
+
+
+class ShortLivedStore(Protocol):
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        """Add one to a counter and return it; a new (or expired) counter starts at 1 and
+        lives `ttl_seconds` from now."""
+        ...
+
+    def decr(self, key: str) -> int:
+        """Take one back from a live counter (not below 0); 0 when there is none."""
+        ...
+
+    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        """Set `key` only if it is absent or expired; True when this call set it (atomic)."""
+        ...
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        """Set `key`, replacing any value, for `ttl_seconds`."""
+        ...
+
+    def get(self, key: str) -> str | None:
+        """The live value of `key`, or None."""
+        ...
+
+    def ttl(self, key: str) -> int | None:
+        """Whole seconds until `key` expires (at least 1), or None when it is not live."""
+        ...
+
+    def delete(self, *keys: str) -> int:
+        """Remove keys; the number of them that were live (so a delete can claim a value once)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise ServiceUnavailableError when the store cannot answer."""
+        ...
+
+
+class DatabaseStore:
+    """The store as a table, in short transactions of its own (never the request's)."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    def _now_ms(self) -> int:
+        return epoch_ms(self._clock.now())
+
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        now = self._now_ms()
+        table = KvEntry.__table__
+        stmt = self._insert(table).values(
+            key=key, value=None, counter=1, expires_at_ms=now + ttl_seconds * 1000
+        )
+        live = table.c.expires_at_ms > now
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "counter": _case(live, table.c.counter + 1, 1),
+                "expires_at_ms": _case(live, table.c.expires_at_ms, now + ttl_seconds * 1000),
+            },
+        ).returning(table.c.counter)
+        try:
+            with self._engine.begin() as conn:
+                return int(conn.execute(stmt).scalar_one())
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+
+    def decr(self, key: str) -> int:
+        now = self._now_ms()
+        table = KvEntry.__table__
+        try:
+            with self._engine.begin() as conn:
+                row = conn.execute(
+                    table.update()
+                    .where(table.c.key == key, table.c.expires_at_ms > now, table.c.counter > 0)
+                    .values(counter=table.c.counter - 1)
+                    .returning(table.c.counter)
+                ).first()
+                return int(row[0]) if row else 0
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+
+    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        now = self._now_ms()
+        table = KvEntry.__table__
+        stmt = self._insert(table).values(
+            key=key, value=value, counter=0, expires_at_ms=now + ttl_seconds * 1000
+        )
+        # Replace only an expired row: the WHERE makes the upsert a no-op for a live key.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"value": value, "counter": 0, "expires_at_ms": now + ttl_seconds * 1000},
+            where=table.c.expires_at_ms <= now,
+        ).returning(table.c.key)
+        try:
+            with self._engine.begin() as conn:
+                return conn.execute(stmt).first() is not None
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        now = self._now_ms()
+        table = KvEntry.__table__
+        stmt = self._insert(table).values(
+            key=key, value=value, counter=0, expires_at_ms=now + ttl_seconds * 1000
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"value": value, "counter": 0, "expires_at_ms": now + ttl_seconds * 1000},
+        )
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(stmt)
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+
+    def _live(self, key: str) -> KvEntry | None:
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(
+                    select(KvEntry.__table__).where(
+                        KvEntry.__table__.c.key == key,
+                        KvEntry.__table__.c.expires_at_ms > self._now_ms(),
+                    )
+                ).first()
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+        if row is None:
+            return None
+        return KvEntry(key=row.key, value=row.value, counter=row.counter,
+                       expires_at_ms=row.expires_at_ms)
+
+    def get(self, key: str) -> str | None:
+        entry = self._live(key)
+        if entry is None:
+            return None
+        return entry.value if entry.value is not None else str(entry.counter)
+
+    def ttl(self, key: str) -> int | None:
+        entry = self._live(key)
+        if entry is None:
+            return None
+        return max(1, math.ceil((entry.expires_at_ms - self._now_ms()) / 1000))
+
+    def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        now = self._now_ms()
+        table = KvEntry.__table__
+        try:
+            with self._engine.begin() as conn:
+                live = conn.execute(
+                    delete(table)
+                    .where(table.c.key.in_(keys), table.c.expires_at_ms > now)
+                    .returning(table.c.key)
+                ).all()
+                conn.execute(delete(table).where(table.c.key.in_(keys)))
+                return len(live)
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+
+    def purge_expired(self) -> int:
+        """Delete expired rows (run by `flask purge`; expired rows are ignored anyway)."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                delete(KvEntry.__table__).where(KvEntry.__table__.c.expires_at_ms <= self._now_ms())
+            )
+            return int(result.rowcount or 0)
+
+    def ping(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError() from exc
+
+
+def _case(cond: object, then: object, otherwise: object) -> object:
+    from sqlalchemy import case
+
+    return case((cond, then), else_=otherwise)  # type: ignore[arg-type]
+
+
+# Each entry is a hash {v: value, n: counter, e: logical expiry in ms}. The scripts make every
+# read-modify-write atomic in Redis; the physical PEXPIRE only reclaims memory.
+_INCR = """
+local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+local now = tonumber(ARGV[1])
+if e > now then
+  return redis.call('HINCRBY', KEYS[1], 'n', 1)
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'n', 1, 'e', now + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
+return 1
+"""
+_DECR = """
+local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if e <= tonumber(ARGV[1]) then return 0 end
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if n <= 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'n', -1)
+"""
+_ADD = """
+local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+local now = tonumber(ARGV[1])
+if e > now then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', 0, 'e', now + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
+return 1
+"""
+_PUT = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', 0, 'e', tonumber(ARGV[1]) + tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
+return 1
+"""
+_DELETE = """
+local live = 0
+for i, k in ipairs(KEYS) do
+  local e = tonumber(redis.call('HGET', k, 'e') or '0')
+  if e > tonumber(ARGV[1]) then live = live + 1 end
+  redis.call('DEL', k)
+end
+return live
+"""
+
+
+class RedisStore:
+    """The store in Redis; every operation is one atomic script."""
+
+    def __init__(self, url: str, clock: Clock, prefix: str = "ec:") -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._clock = clock
+        self._prefix = prefix
+        self._incr = self._redis.register_script(_INCR)
+        self._decr = self._redis.register_script(_DECR)
+        self._add = self._redis.register_script(_ADD)
+        self._put = self._redis.register_script(_PUT)
+        self._delete = self._redis.register_script(_DELETE)
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    def _now_ms(self) -> int:
+        return epoch_ms(self._clock.now())
+
+    def _call(self, script: object, keys: list[str], args: list[object]) -> int:
+        try:
+            return int(script(keys=keys, args=args))  # type: ignore[operator]
+        except self._errors as exc:
+            raise ServiceUnavailableError() from exc
+
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        return self._call(self._incr, [self._k(key)], [self._now_ms(), ttl_seconds * 1000])
+
+    def decr(self, key: str) -> int:
+        return self._call(self._decr, [self._k(key)], [self._now_ms()])
+
+    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        return bool(
+            self._call(self._add, [self._k(key)], [self._now_ms(), ttl_seconds * 1000, value])
+        )
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._call(self._put, [self._k(key)], [self._now_ms(), ttl_seconds * 1000, value])
+
+    def _fields(self, key: str) -> tuple[str | None, int, int] | None:
+        try:
+            v, n, e = self._redis.hmget(self._k(key), ["v", "n", "e"])  # type: ignore[misc]
+        except self._errors as exc:
+            raise ServiceUnavailableError() from exc
+        if e is None or int(e) <= self._now_ms():
+            return None
+        return (v.decode() if v is not None else None, int(n or 0), int(e))
+
+    def get(self, key: str) -> str | None:
+        fields = self._fields(key)
+        if fields is None:
+            return None
+        value, counter, _ = fields
+        return value if value is not None else str(counter)
+
+    def ttl(self, key: str) -> int | None:
+        fields = self._fields(key)
+        if fields is None:
+            return None
+        return max(1, math.ceil((fields[2] - self._now_ms()) / 1000))
+
+    def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        return self._call(self._delete, [self._k(k) for k in keys], [self._now_ms()])
+
+    def ping(self) -> None:
+        try:
+            self._redis.ping()
+        except self._errors as exc:
+            raise ServiceUnavailableError() from exc

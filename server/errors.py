@@ -187,9 +187,7 @@ class RelationNotAllowedError(AppError):
 
 # Codes that are not in the contract's list, on purpose: a real fault, and HTTP-level refusals
 # (docs/errors.md). Every other AppError code is a contract code (tests/unit/test_errors.py).
-NON_CONTRACT_CODES = frozenset(
-    {"INTERNAL_ERROR", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE"}
-)
+NON_CONTRACT_CODES = frozenset({"INTERNAL_ERROR", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE"})
 
 
 def all_error_classes() -> list[type[AppError]]:

@@ -32,7 +32,9 @@ class SmsSender(Protocol):
 
 _TEXTS = {
     "login": "【医保电子凭证】登录验证码 {code}，5分钟内有效，请勿告诉他人。",
-    "payment_password": "【医保电子凭证】您的个人账户初始支付密码为 {code}，请尽快修改，请勿告诉他人。",
+    "payment_password": (
+        "【医保电子凭证】您的个人账户初始支付密码为 {code}，请尽快修改，请勿告诉他人。"
+    ),
 }
 
 

@@ -17,9 +17,9 @@ the database" for PostgreSQL + Redis), so locks are never held across it.
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.clock import Clock, epoch_ms
 from server.db.models import KvEntry
 from server.errors import ServiceUnavailableError
+
+_KV: Table = KvEntry.__table__  # type: ignore[assignment]
 
 
 class ShortLivedStore(Protocol):
@@ -70,19 +72,19 @@ class DatabaseStore:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert: Any = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     def _now_ms(self) -> int:
         return epoch_ms(self._clock.now())
 
     def incr(self, key: str, ttl_seconds: int) -> int:
         now = self._now_ms()
-        table = KvEntry.__table__
-        stmt = self._insert(table).values(
+        table = _KV
+        base = self._insert(table).values(
             key=key, value=None, counter=1, expires_at_ms=now + ttl_seconds * 1000
         )
         live = table.c.expires_at_ms > now
-        stmt = stmt.on_conflict_do_update(
+        stmt = base.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={
                 "counter": _case(live, table.c.counter + 1, 1),
@@ -97,7 +99,7 @@ class DatabaseStore:
 
     def decr(self, key: str) -> int:
         now = self._now_ms()
-        table = KvEntry.__table__
+        table = _KV
         try:
             with self._engine.begin() as conn:
                 row = conn.execute(
@@ -112,12 +114,12 @@ class DatabaseStore:
 
     def add(self, key: str, value: str, ttl_seconds: int) -> bool:
         now = self._now_ms()
-        table = KvEntry.__table__
-        stmt = self._insert(table).values(
+        table = _KV
+        base = self._insert(table).values(
             key=key, value=value, counter=0, expires_at_ms=now + ttl_seconds * 1000
         )
         # Replace only an expired row: the WHERE makes the upsert a no-op for a live key.
-        stmt = stmt.on_conflict_do_update(
+        stmt = base.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={"value": value, "counter": 0, "expires_at_ms": now + ttl_seconds * 1000},
             where=table.c.expires_at_ms <= now,
@@ -130,11 +132,11 @@ class DatabaseStore:
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         now = self._now_ms()
-        table = KvEntry.__table__
-        stmt = self._insert(table).values(
+        table = _KV
+        base = self._insert(table).values(
             key=key, value=value, counter=0, expires_at_ms=now + ttl_seconds * 1000
         )
-        stmt = stmt.on_conflict_do_update(
+        stmt = base.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={"value": value, "counter": 0, "expires_at_ms": now + ttl_seconds * 1000},
         )
@@ -148,17 +150,18 @@ class DatabaseStore:
         try:
             with self._engine.connect() as conn:
                 row = conn.execute(
-                    select(KvEntry.__table__).where(
-                        KvEntry.__table__.c.key == key,
-                        KvEntry.__table__.c.expires_at_ms > self._now_ms(),
+                    select(_KV).where(
+                        _KV.c.key == key,
+                        _KV.c.expires_at_ms > self._now_ms(),
                     )
                 ).first()
         except SQLAlchemyError as exc:
             raise ServiceUnavailableError() from exc
         if row is None:
             return None
-        return KvEntry(key=row.key, value=row.value, counter=row.counter,
-                       expires_at_ms=row.expires_at_ms)
+        return KvEntry(
+            key=row.key, value=row.value, counter=row.counter, expires_at_ms=row.expires_at_ms
+        )
 
     def get(self, key: str) -> str | None:
         entry = self._live(key)
@@ -176,7 +179,7 @@ class DatabaseStore:
         if not keys:
             return 0
         now = self._now_ms()
-        table = KvEntry.__table__
+        table = _KV
         try:
             with self._engine.begin() as conn:
                 live = conn.execute(
@@ -192,9 +195,7 @@ class DatabaseStore:
     def purge_expired(self) -> int:
         """Delete expired rows (run by `flask purge`; expired rows are ignored anyway)."""
         with self._engine.begin() as conn:
-            result = conn.execute(
-                delete(KvEntry.__table__).where(KvEntry.__table__.c.expires_at_ms <= self._now_ms())
-            )
+            result = conn.execute(delete(_KV).where(_KV.c.expires_at_ms <= self._now_ms()))
             return int(result.rowcount or 0)
 
     def ping(self) -> None:
@@ -301,12 +302,13 @@ class RedisStore:
 
     def _fields(self, key: str) -> tuple[str | None, int, int] | None:
         try:
-            v, n, e = self._redis.hmget(self._k(key), ["v", "n", "e"])  # type: ignore[misc]
+            v, n, e = self._redis.hmget(self._k(key), ["v", "n", "e"])
         except self._errors as exc:
             raise ServiceUnavailableError() from exc
         if e is None or int(e) <= self._now_ms():
             return None
-        return (v.decode() if v is not None else None, int(n or 0), int(e))
+        value = v.decode() if isinstance(v, bytes) else v
+        return (value, int(n or 0), int(e))
 
     def get(self, key: str) -> str | None:
         fields = self._fields(key)

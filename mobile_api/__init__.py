@@ -1,0 +1,1 @@
+"""The phone app's API (role user): one blueprint per feature, each with its pydantic schemas."""

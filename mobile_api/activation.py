@@ -1,0 +1,142 @@
+"""Activation and the signed-in person (GET /api/v1/me). CONTRACT.md: Phone app."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint
+from pydantic import Field
+from sqlalchemy import select
+
+from server.activation.service import ActivationForm, activate
+from server.db import session
+from server.db.models import Credential, Person, User
+from server.errors import RequestValidationError
+from server.family.queries import members_of
+from server.http import Answer, Schema, current_user_id, documented, parse, role_required
+from server.privacy import mask_id_number, mask_name, mask_phone
+from server.wiring import wiring
+
+bp = Blueprint("activation", __name__, url_prefix="/api/v1")
+
+
+class ActivationRequest(Schema):
+    region: Annotated[str, Field(min_length=6, max_length=6, examples=["110000"])]
+    id_number: Annotated[str, Field(min_length=18, max_length=18)]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    payment_password: Annotated[str, Field(pattern=r"^\d{6}$")]
+    face_image: Annotated[str, Field(min_length=1, description="base64 of the live photo")]
+    consent: bool
+    device_public_key: Annotated[
+        str | None, Field(description="base64url Ed25519 public key of the phone (optional)")
+    ] = None
+
+
+class ActivationAnswer(Answer):
+    credential_id: str
+    status: Literal["active"]
+    offline_kit: dict[str, Any]
+
+
+class MaskedPerson(Answer):
+    name_masked: str
+    id_number_masked: str
+    region: str
+    insurance_type: str
+
+
+class CredentialState(Answer):
+    credential_id: str
+    status: str
+
+
+class MeAnswer(Answer):
+    phone_masked: str
+    person: MaskedPerson | None
+    credential: CredentialState | None
+    family_members: list[dict[str, Any]]
+
+
+def _b64url(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise RequestValidationError("device_public_key must be base64url") from exc
+    if len(raw) != 32:
+        raise RequestValidationError("device_public_key must be a 32-byte Ed25519 key")
+    return raw
+
+
+@bp.post("/activation")
+@role_required("user")
+@documented(
+    body=ActivationRequest,
+    answer=ActivationAnswer,
+    status=201,
+    summary="Real-name activation of the e-credential",
+)
+def activation() -> tuple[dict[str, Any], int]:
+    body = parse(ActivationRequest)
+    w = wiring()
+    done = activate(
+        session(),
+        user_id=current_user_id(),
+        form=ActivationForm(
+            region=body.region,
+            id_number=body.id_number,
+            name=body.name,
+            payment_password=body.payment_password,
+            face_image=body.face_image,
+            consent=body.consent,
+            device_public_key=_b64url(body.device_public_key),
+        ),
+        store=w.store,
+        hasher=w.hasher,
+        face=w.face,
+        clock=w.clock,
+    )
+    return {
+        "credential_id": done.credential_id,
+        "status": done.status,
+        "offline_kit": done.offline_kit,
+    }, 201
+
+
+@bp.get("/me")
+@role_required("user")
+@documented(answer=MeAnswer, summary="The signed-in person, masked")
+def me() -> dict[str, Any]:
+    s = session()
+    user_id = current_user_id()
+    with s.begin():
+        user = s.get(User, user_id)
+        assert user is not None
+        person = s.get(Person, user.person_id) if user.person_id else None
+        credential = None
+        if person is not None:
+            credential = s.scalar(
+                select(Credential)
+                .where(Credential.person_id == person.id, Credential.user_id == user_id)
+                .order_by(Credential.activated_at.desc())
+                .limit(1)
+            )
+        members = members_of(s, user_id=user_id)
+    return MeAnswer(
+        phone_masked=mask_phone(user.phone),
+        person=None
+        if person is None
+        else MaskedPerson(
+            name_masked=mask_name(person.name),
+            id_number_masked=mask_id_number(person.id_number),
+            region=person.region,
+            insurance_type=person.insurance_type,
+        ),
+        credential=None
+        if credential is None
+        else CredentialState(credential_id=credential.id, status=credential.status),
+        family_members=members,
+    ).model_dump()

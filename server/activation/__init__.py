@@ -1,0 +1,1 @@
+"""Real-name activation of the e-credential (实名认证 + 激活)."""

@@ -1,0 +1,1 @@
+"""The agency's API (/api/v1/admin, role admin)."""

@@ -1,0 +1,38 @@
+"""The audit trail: one row per consequential action, written in the action's own transaction."""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.db.models import AuditEvent
+
+# Set per request by server/observability.py; services read it without knowing of Flask.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+
+def record(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    **details: Any,
+) -> None:
+    """Add an audit row to the session's current transaction. Never pass secrets or full IDs."""
+    session.add(
+        AuditEvent(
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            request_id=request_id_var.get(),
+            details=details,
+        )
+    )

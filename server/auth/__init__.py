@@ -1,0 +1,1 @@
+"""Signing in: SMS login codes for the phone app, and the refresh-token families of all roles."""

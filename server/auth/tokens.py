@@ -1,0 +1,98 @@
+"""JWTs for the three roles (flask-jwt-extended), and their revocation.
+
+Access tokens live at most 15 minutes. A user's tokens carry `fam`, the sign-in they belong to;
+logging out or replaying a used refresh token marks that family revoked in the short-lived store,
+and every token of it is refused with TOKEN_REVOKED from then on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, decode_token
+
+from server.errors import TokenRevokedError, UnauthorizedError
+
+
+def _fam_key(family_id: str) -> str:
+    return f"auth:fam-revoked:{family_id}"
+
+
+def mark_family_revoked(store: Any, family_id: str, lifetime_seconds: int) -> None:
+    store.put(_fam_key(family_id), "1", lifetime_seconds)
+
+
+def init_jwt(app: Flask) -> None:
+    settings = app.extensions["wiring"].settings
+    app.config.update(
+        JWT_SECRET_KEY=settings.jwt_secret_key,
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.access_token_seconds),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.refresh_token_seconds),
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_ALGORITHM="HS256",
+    )
+    jwt = JWTManager(app)
+
+    def envelope(error: UnauthorizedError | TokenRevokedError) -> tuple[Response, int]:
+        return jsonify(error.envelope()), error.status
+
+    @jwt.unauthorized_loader
+    def _missing(reason: str) -> tuple[Response, int]:
+        return envelope(UnauthorizedError("Send an access token: Authorization: Bearer <token>"))
+
+    @jwt.invalid_token_loader
+    def _invalid(reason: str) -> tuple[Response, int]:
+        return envelope(UnauthorizedError("The token is not valid"))
+
+    @jwt.expired_token_loader
+    def _expired(_header: dict[str, Any], _payload: dict[str, Any]) -> tuple[Response, int]:
+        return envelope(UnauthorizedError("The token has expired"))
+
+    @jwt.revoked_token_loader
+    def _revoked(_header: dict[str, Any], _payload: dict[str, Any]) -> tuple[Response, int]:
+        return envelope(TokenRevokedError())
+
+    @jwt.needs_fresh_token_loader
+    def _fresh(_header: dict[str, Any], _payload: dict[str, Any]) -> tuple[Response, int]:
+        return envelope(UnauthorizedError("Sign in again"))
+
+    @jwt.user_lookup_error_loader
+    def _lookup(_header: dict[str, Any], _payload: dict[str, Any]) -> tuple[Response, int]:
+        return envelope(UnauthorizedError())
+
+    @jwt.token_in_blocklist_loader
+    def _blocked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        family = payload.get("fam")
+        if not family:
+            return False
+        store = app.extensions["wiring"].store
+        return store.get(_fam_key(str(family))) is not None  # fails closed (503) when down
+
+
+def user_tokens(user_id: int, family_id: str, refresh_jti: str) -> tuple[str, str]:
+    claims = {"role": "user", "fam": family_id}
+    access = create_access_token(identity=str(user_id), additional_claims=claims)
+    refresh = create_refresh_token(
+        identity=str(user_id), additional_claims={**claims, "jti": refresh_jti}
+    )
+    return access, refresh
+
+
+def new_jti() -> str:
+    return str(uuid.uuid4())
+
+
+def refresh_expiry(now: datetime, lifetime_seconds: int) -> datetime:
+    return now + timedelta(seconds=lifetime_seconds)
+
+
+def access_token(role: str, identity: str, **claims: Any) -> str:
+    token: str = create_access_token(identity=identity, additional_claims={"role": role, **claims})
+    return token
+
+
+def decoded(token: str) -> dict[str, Any]:
+    return dict(decode_token(token))

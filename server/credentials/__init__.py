@@ -1,0 +1,1 @@
+"""The e-credential: activation's credential row, offline kits, QR codes, scanning (issue 4)."""

@@ -1,0 +1,142 @@
+"""The demo that `make run` loads: an admin (from config), a hospital with a terminal, and three
+insured persons. Idempotent: a second run changes nothing and prints the same instructions.
+
+The demo persons' initial passwords are random like everyone's, but the demo keeps them (and the
+terminal's secret) in instance/demo.json so that the printed instructions work.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import select
+
+from server.accounts.passwords import new_initial_password
+from server.db.models import Account, Institution, Person
+from server.institutions import service as institutions
+from server.roster import service as roster
+from server.roster.rules import id_check_digit
+from server.wiring import Wiring
+
+DEMO_FILE = Path("instance/demo.json")
+HOSPITAL = ("BJ-H001", "北京协和医院 (demo)")
+BASE = "http://127.0.0.1:5000"
+
+
+def _id(first17: str) -> str:
+    return first17 + id_check_digit(first17)
+
+
+PERSONS = [
+    # (first 17 digits, name, phone, insurance type)
+    ("11010519650312002", "王秀英", "13800000001", "retiree"),
+    ("11010819900704501", "李明", "13800000002", "employee"),
+    ("11010619920216302", "张丽", "13800000003", "employee"),
+]
+
+
+def face_of(name: str) -> str:
+    """The demo's enrolled (and live) photo: a stand-in byte string, base64."""
+    return base64.b64encode(f"demo-face:{name}".encode()).decode()
+
+
+def load_demo(w: Wiring) -> Iterator[str]:
+    state = json.loads(DEMO_FILE.read_text()) if DEMO_FILE.exists() else {}
+    now = w.clock.now()
+    with w.db.sessions() as s:
+        with s.begin():
+            hospital = s.scalar(select(Institution).where(Institution.code == HOSPITAL[0]))
+        if hospital is None:
+            institutions.create_institution(
+                s, code=HOSPITAL[0], name=HOSPITAL[1], kind="hospital", now=now, actor="demo"
+            )
+        if "terminal" not in state:
+            t = institutions.create_terminal(
+                s,
+                institution_code=HOSPITAL[0],
+                pepper=w.settings.password_pepper,
+                now=now,
+                actor="demo",
+            )
+            state["terminal"] = {"terminal_id": t.terminal_id, "secret": t.secret}
+        rows = [
+            roster.RosterRow(_id(first17), name, phone, "110000", kind, face_of(name))
+            for first17, name, phone, kind in PERSONS
+        ]
+        with s.begin():
+            known = set(
+                s.scalars(
+                    select(Person.id_number).where(
+                        Person.id_number.in_([r.id_number for r in rows])
+                    )
+                )
+            )
+        missing = [r for r in rows if r.id_number not in known]
+        if missing:
+            roster.import_persons(s, missing, now=now, actor="demo")
+        passwords: dict[str, str] = state.setdefault("passwords", {})
+        for row in rows:
+            if row.id_number in passwords:
+                continue
+            password = new_initial_password()
+            with s.begin():
+                account = s.scalar(
+                    select(Account).join(Person).where(Person.id_number == row.id_number)
+                )
+                assert account is not None
+                account.password_hash = w.hasher.hash(password)
+                account.password_pending = False
+            passwords[row.id_number] = password
+    DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_FILE.write_text(json.dumps(state, ensure_ascii=False, indent=2))
+    DEMO_FILE.chmod(0o600)
+    yield from instructions(w, rows, state)
+
+
+def instructions(
+    w: Wiring, rows: list[roster.RosterRow], state: dict[str, object]
+) -> Iterator[str]:
+    first = rows[1]
+    passwords = state["passwords"]
+    assert isinstance(passwords, dict)
+    terminal = state["terminal"]
+    assert isinstance(terminal, dict)
+    yield ""
+    yield (
+        "Demo loaded. Agency admin: "
+        + f"{w.settings.admin_username} / (ADMIN_PASSWORD in instance/dev.env)"
+    )
+    yield f"Hospital {HOSPITAL[0]}, terminal {terminal['terminal_id']} secret {terminal['secret']}"
+    for row in rows:
+        yield (
+            f"  {row.name} id {row.id_number} phone {row.phone} region {row.region} "
+            f"payment password {passwords[row.id_number]} face_image {row.face_template}"
+        )
+    yield ""
+    yield "Try it (the SMS outbox is at /api/v1/dev/sms-outbox?phone=...):"
+    yield _curl("POST", "/api/v1/auth/sms-code", {"phone": first.phone})
+    yield f"  curl -s '{BASE}/api/v1/dev/sms-outbox?phone={first.phone}'"
+    yield _curl("POST", "/api/v1/auth/login", {"phone": first.phone, "code": "<code>"})
+    activation = {
+        "region": first.region,
+        "id_number": first.id_number,
+        "name": first.name,
+        "payment_password": passwords[first.id_number],
+        "face_image": first.face_template,
+        "consent": True,
+    }
+    yield _curl("POST", "/api/v1/activation", activation, bearer="<access_token>")
+    yield f"  API description: {BASE}/openapi.json   health: {BASE}/readyz"
+    yield ""
+
+
+def _curl(method: str, path: str, body: dict[str, object], bearer: str | None = None) -> str:
+    auth = f" -H 'authorization: Bearer {bearer}'" if bearer else ""
+    payload = json.dumps(body, ensure_ascii=False)
+    return (
+        f"  curl -s -X{method} {BASE}{path}{auth} -H 'content-type: application/json' "
+        f"-d '{payload}'"
+    )

@@ -1,0 +1,1 @@
+"""Family proxy accounts (亲情账户), issue 6."""

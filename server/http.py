@@ -1,0 +1,109 @@
+"""Request parsing and role checks, shared by every blueprint.
+
+`parse(Model)` turns the JSON body into a pydantic model (unknown fields refused, strict types);
+`role_required(...)` admits only a valid access token of one of the roles; `documented(...)`
+records the models of a view for /openapi.json, so the spec comes from the validating models.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from flask import request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from pydantic import BaseModel, ConfigDict
+
+from server.errors import ForbiddenError, RequestValidationError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
+
+
+class Schema(BaseModel):
+    """Base of every request model: unknown fields are refused and types are strict."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Answer(BaseModel):
+    """Base of response models (documentation and shaping of answers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def parse(model: type[M]) -> M:
+    """The JSON body as `model`; a body that is not a JSON object is VALIDATION_ERROR."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise RequestValidationError("The body must be a JSON object")
+    return model.model_validate(data)
+
+
+def parse_query(model: type[M]) -> M:
+    """The query string as `model` (values arrive as text, so the model converts them)."""
+    return model.model_validate(request.args.to_dict(), strict=False)
+
+
+def role_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Admit only an access token whose role is one of `roles` (403 for another role)."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            verify_jwt_in_request()
+            if get_jwt().get("role") not in roles:
+                raise ForbiddenError(f"This call is for the {' or '.join(roles)} role")
+            return view(*args, **kwargs)
+
+        wrapper.__openapi_roles__ = roles  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def refresh_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Admit only a refresh token (POST /api/v1/auth/refresh)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        verify_jwt_in_request(refresh=True)
+        return view(*args, **kwargs)
+
+    wrapper.__openapi_roles__ = ("user (refresh token)",)  # type: ignore[attr-defined]
+    return wrapper
+
+
+def documented(
+    *,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    answer: type[BaseModel] | None = None,
+    status: int = 200,
+    summary: str | None = None,
+    content_type: str | None = None,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Attach the request and answer models of a view, for /openapi.json."""
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
+        view.__openapi__ = {  # type: ignore[attr-defined]
+            "body": body,
+            "query": query,
+            "answer": answer,
+            "status": status,
+            "summary": summary,
+            "content_type": content_type,
+        }
+        return view
+
+    return decorate
+
+
+def claims() -> dict[str, Any]:
+    return dict(get_jwt())
+
+
+def current_user_id() -> int:
+    return int(get_jwt()["sub"])

@@ -1,0 +1,1 @@
+"""Designated institutions (hospitals, pharmacies) and their scanning terminals."""

@@ -1,0 +1,1 @@
+"""Family mutual aid (家庭共济), issue 6."""

@@ -1,0 +1,1 @@
+"""The agency's roster of insured persons (参保人员名册)."""

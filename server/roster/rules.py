@@ -1,0 +1,56 @@
+"""Validation of roster rows: ID numbers (GB 11643-1999), mobile numbers, regions, types.
+
+Pure functions; no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_ID = re.compile(r"^\d{17}[\dX]$")
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+# Insured regions (参保地), by GB/T 2260 province-level code. The agency's own list; an unknown
+# code is refused at import and at activation.
+REGIONS: dict[str, str] = {
+    "110000": "北京市", "120000": "天津市", "130000": "河北省", "140000": "山西省",
+    "150000": "内蒙古自治区", "210000": "辽宁省", "220000": "吉林省", "230000": "黑龙江省",
+    "310000": "上海市", "320000": "江苏省", "330000": "浙江省", "340000": "安徽省",
+    "350000": "福建省", "360000": "江西省", "370000": "山东省", "410000": "河南省",
+    "420000": "湖北省", "430000": "湖南省", "440000": "广东省", "450000": "广西壮族自治区",
+    "460000": "海南省", "500000": "重庆市", "510000": "四川省", "520000": "贵州省",
+    "530000": "云南省", "540000": "西藏自治区", "610000": "陕西省", "620000": "甘肃省",
+    "630000": "青海省", "640000": "宁夏回族自治区", "650000": "新疆维吾尔自治区",
+}  # fmt: skip
+
+# 职工 (employee), 退休 (retiree), 城乡居民 (resident)
+INSURANCE_TYPES = frozenset({"employee", "retiree", "resident"})
+
+
+def id_check_digit(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of the first 17 digits."""
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def id_number_problem(id_number: str) -> str | None:
+    """Why an 18-character resident ID number is invalid, or None when it is valid."""
+    if not _ID.match(id_number):
+        return "must be 17 digits and a digit or X"
+    if id_check_digit(id_number[:17]) != id_number[17]:
+        return "wrong check digit"
+    try:
+        date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return "impossible birth date"
+    return None
+
+
+def is_valid_phone(phone: str) -> bool:
+    return bool(_PHONE.match(phone))
+
+
+def birth_date(id_number: str) -> date:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))

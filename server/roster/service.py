@@ -1,0 +1,276 @@
+"""Roster use cases: import (validated row by row, all or nothing), phone fix, initial payment
+passwords, and the counter's password reset. DOMAIN.md: Activation; Payment password.
+
+Initial passwords are made after the import commits (so a refused import sends nothing) by
+`issue_pending_passwords`; each costs one slow hash, so a large import hands them to a
+background thread, and `flask issue-passwords` finishes any that a crash left pending.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.accounts.passwords import PasswordHasher, lift_lock, new_initial_password
+from server.audit import record
+from server.clock import Clock
+from server.db.models import Account, Person
+from server.errors import NotFoundError, RequestValidationError
+from server.ports.sms import SmsSender
+from server.ports.store import ShortLivedStore
+from server.privacy import mask_id_number
+from server.roster.rules import INSURANCE_TYPES, REGIONS, id_number_problem, is_valid_phone
+
+MAX_ROWS = 10_000
+MAX_TEMPLATE_BYTES = 512 * 1024
+_REPORTED_PROBLEMS = 100
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    id_number: str
+    name: str
+    phone: str | None
+    region: str
+    insurance_type: str
+    face_template: str  # base64 of the enrolled reference photo
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    pending_password_accounts: list[int]
+
+
+def _problems(row: RosterRow) -> list[str]:
+    found = []
+    if (why := id_number_problem(row.id_number)) is not None:
+        found.append(f"id_number: {why}")
+    if not row.name.strip() or len(row.name) > 64:
+        found.append("name: must be 1-64 characters")
+    if row.phone is not None and not is_valid_phone(row.phone):
+        found.append("phone: must be an 11-digit mainland mobile number")
+    if row.region not in REGIONS:
+        found.append("region: unknown region code")
+    if row.insurance_type not in INSURANCE_TYPES:
+        found.append(f"insurance_type: one of {sorted(INSURANCE_TYPES)}")
+    if _decode_template(row.face_template) is None:
+        found.append("face_template: must be base64 of a non-empty image up to 512 KiB")
+    return found
+
+
+def _decode_template(text: str) -> bytes | None:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if 0 < len(raw) <= MAX_TEMPLATE_BYTES else None
+
+
+def validate_rows(rows: Sequence[RosterRow]) -> None:
+    """Refuse the whole import when any row is invalid, naming each bad row's index."""
+    if not rows or len(rows) > MAX_ROWS:
+        raise RequestValidationError(f"Send 1 to {MAX_ROWS} persons per call")
+    bad: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        problems = _problems(row)
+        if row.id_number in seen:
+            problems.append(f"id_number: repeats row {seen[row.id_number]}")
+        seen.setdefault(row.id_number, index)
+        if problems:
+            bad.append({"index": index, "problems": problems})
+    if bad:
+        raise RequestValidationError(
+            f"{len(bad)} of {len(rows)} rows are invalid; nothing was imported",
+            rows=bad[:_REPORTED_PROBLEMS],
+            invalid_count=len(bad),
+        )
+
+
+def import_persons(
+    session: Session, rows: Sequence[RosterRow], *, now: datetime, actor: str
+) -> ImportResult:
+    """Create or update roster persons in one transaction (all rows or none)."""
+    validate_rows(rows)
+    created = updated = 0
+    pending: list[int] = []
+    with session.begin():
+        existing: dict[str, Person] = {}
+        ids = [r.id_number for r in rows]
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            for person in session.scalars(select(Person).where(Person.id_number.in_(chunk))):
+                existing[person.id_number] = person
+        accounts: dict[int, Account] = {}
+        if existing:
+            person_ids = [p.id for p in existing.values()]
+            for start in range(0, len(person_ids), 1000):
+                for account in session.scalars(
+                    select(Account).where(Account.person_id.in_(person_ids[start : start + 1000]))
+                ):
+                    accounts[account.person_id] = account
+        new_pairs: list[tuple[Person, Account]] = []
+        for row in rows:
+            template = _decode_template(row.face_template)
+            assert template is not None  # validated above
+            found = existing.get(row.id_number)
+            if found is None:
+                person = Person(
+                    id_number=row.id_number,
+                    name=row.name,
+                    phone=row.phone,
+                    region=row.region,
+                    insurance_type=row.insurance_type,
+                    face_template=template,
+                    created_at=now,
+                    updated_at=now,
+                )
+                account = Account(
+                    balance_fen=0,
+                    password_free_limit_fen=0,
+                    password_is_initial=True,
+                    password_pending=row.phone is not None,
+                    created_at=now,
+                )
+                new_pairs.append((person, account))
+                created += 1
+            else:
+                person = found
+                person.name = row.name
+                person.region = row.region
+                person.insurance_type = row.insurance_type
+                person.face_template = template
+                person.updated_at = now
+                if row.phone is not None:
+                    person.phone = row.phone
+                account = accounts[person.id]
+                if person.phone and account.password_hash is None:
+                    account.password_pending = True
+                updated += 1
+        session.add_all([p for p, _ in new_pairs])
+        session.flush()
+        for person, account in new_pairs:
+            account.person_id = person.id
+        session.add_all([a for _, a in new_pairs])
+        session.flush()
+        pending = [a.id for _, a in new_pairs if a.password_pending]
+        pending += [a.id for a in accounts.values() if a.password_pending]
+        record(
+            session, at=now, actor=actor, action="roster.import", created=created, updated=updated
+        )
+    return ImportResult(created, updated, pending)
+
+
+def set_phone(session: Session, id_number: str, phone: str, *, now: datetime, actor: str) -> int:
+    """Fix a person's phone; returns the account id when an initial password is now due (or 0)."""
+    if not is_valid_phone(phone):
+        raise RequestValidationError("phone must be an 11-digit mainland mobile number")
+    with session.begin():
+        person = session.scalar(select(Person).where(Person.id_number == id_number))
+        if person is None:
+            raise NotFoundError("No insured person with this ID number")
+        person.phone = phone
+        person.updated_at = now
+        account = session.scalar(select(Account).where(Account.person_id == person.id))
+        assert account is not None
+        due = account.password_hash is None
+        if due:
+            account.password_pending = True
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="roster.phone_set",
+            subject=mask_id_number(id_number),
+        )
+        return account.id if due else 0
+
+
+def issue_pending_passwords(
+    sessions: sessionmaker[Session],
+    *,
+    hasher: PasswordHasher,
+    sms: SmsSender,
+    clock: Clock,
+    account_ids: Iterable[int] | None = None,
+) -> int:
+    """Give each pending account a random initial password and text it to the roster phone.
+
+    Each account is claimed by an UPDATE ... WHERE password_pending, so two workers never send
+    two passwords; the SMS goes out only after its hash is committed.
+    """
+    issued = 0
+    with sessions() as session:
+        if account_ids is None:
+            account_ids = list(
+                session.scalars(select(Account.id).where(Account.password_pending.is_(True)))
+            )
+        for account_id in account_ids:
+            password = new_initial_password()
+            digest = hasher.hash(password)
+            with session.begin():
+                claimed = session.execute(
+                    update(Account)
+                    .where(Account.id == account_id, Account.password_pending.is_(True))
+                    .values(
+                        password_hash=digest,
+                        password_pending=False,
+                        password_is_initial=True,
+                        password_changed_at=clock.now(),
+                    )
+                )
+                phone = session.scalar(
+                    select(Person.phone)
+                    .join(Account, Account.person_id == Person.id)
+                    .where(Account.id == account_id)
+                )
+                if not claimed.rowcount or not phone:  # type: ignore[attr-defined]
+                    continue
+                record(
+                    session,
+                    at=clock.now(),
+                    actor="system",
+                    action="password.initial_issued",
+                    subject=f"account:{account_id}",
+                )
+            sms.send(phone, "payment_password", password)
+            issued += 1
+    return issued
+
+
+def reset_password(
+    session: Session,
+    id_number: str,
+    *,
+    store: ShortLivedStore,
+    clock: Clock,
+    actor: str,
+) -> int:
+    """The counter's reset: mark a new initial password due and lift any lock.
+
+    Returns the account id whose new password `issue_pending_passwords` sends.
+    """
+    now = clock.now()
+    with session.begin():
+        person = session.scalar(select(Person).where(Person.id_number == id_number))
+        if person is None:
+            raise NotFoundError("No insured person with this ID number")
+        if not person.phone:
+            raise RequestValidationError("Set the person's phone first; the password goes by SMS")
+        account = session.scalar(select(Account).where(Account.person_id == person.id))
+        assert account is not None
+        account.password_pending = True
+        record(
+            session, at=now, actor=actor, action="password.reset", subject=mask_id_number(id_number)
+        )
+        account_id = account.id
+    lift_lock(store, account_id, clock)
+    return account_id

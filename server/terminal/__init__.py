@@ -1,0 +1,1 @@
+"""The scanner's API (/api/v1/terminal, role terminal)."""

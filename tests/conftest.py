@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -81,6 +82,21 @@ def app(clock: FrozenClock, _fresh_postgres_schema: None) -> Iterator[Flask]:
     _empty_shared_state(app)
     yield app
     app.extensions["wiring"].db.dispose()
+
+
+@pytest.fixture
+def make_app(clock: FrozenClock, _fresh_postgres_schema: None) -> Iterator[Any]:
+    """Build extra apps with other settings (a broken Redis, an SMS gateway); disposed after."""
+    made: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        app = create_app({"TESTING": True, "CLOCK": clock, **config})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["wiring"].db.dispose()
 
 
 def _empty_shared_state(app: Flask) -> None:

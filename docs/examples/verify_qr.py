@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""A standalone verifier of EC1 e-credential codes, written from docs/qr-format.md alone.
+
+It needs the published keys document (/.well-known/ecredential-keys.json) and three libraries
+from PyPI (`cbor2`, `base45`, `cryptography`); it imports nothing of the server. A hospital's
+programmer can start from it: the used-code and counter records here live in memory, for one
+scanner; the real service keeps them in a shared atomic store.
+
+    python verify_qr.py ecredential-keys.json 'EC1:...' [--now UNIX_SECONDS]
+
+prints the verified claims as JSON, or the error code and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import sys
+import time
+from typing import Any
+
+import base45
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+B45_ALPHABET = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+SKEW, MAX_LIFE, MAX_LENGTH = 30, 60, 600
+
+
+class RefusedError(Exception):
+    def __init__(self, code: str, reason: str = "") -> None:
+        super().__init__(f"{code}: {reason}" if reason else code)
+        self.code = code
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def strict_cbor(data: bytes) -> Any:
+    """One deterministic CBOR item filling `data` (so no trailing bytes)."""
+    try:
+        value = cbor2.loads(data)
+        same = cbor2.dumps(value, canonical=True) == data
+    except Exception as exc:
+        raise RefusedError("QR_MALFORMED", "not CBOR") from exc
+    if not same:
+        raise RefusedError("QR_MALFORMED", "trailing bytes or non-deterministic CBOR")
+    return value
+
+
+def sign1(item: Any) -> tuple[bytes, dict[Any, Any], bytes, bytes]:
+    if not (isinstance(item, list) and len(item) == 4):
+        raise RefusedError("QR_MALFORMED", "COSE_Sign1 is an array of 4")
+    protected, unprotected, payload, signature = item
+    if not (
+        isinstance(protected, bytes)
+        and isinstance(payload, bytes)
+        and isinstance(signature, bytes)
+        and unprotected == {}
+    ):
+        raise RefusedError("QR_MALFORMED", "COSE_Sign1 fields")
+    header = strict_cbor(protected)
+    if not isinstance(header, dict):
+        raise RefusedError("QR_MALFORMED", "protected header is a map")
+    return protected, header, payload, signature
+
+
+def check_signature(
+    protected: bytes,
+    header: dict[Any, Any],
+    payload: bytes,
+    signature: bytes,
+    keys: list[Ed25519PublicKey],
+    aad: bytes,
+) -> None:
+    if header.get(1) != -8:
+        raise RefusedError("QR_SIGNATURE_INVALID", "alg is not EdDSA")
+    to_sign = cbor2.dumps(["Signature1", protected, aad, payload], canonical=True)
+    for key in keys:
+        try:
+            key.verify(signature, to_sign)
+            return
+        except InvalidSignature:
+            continue
+    raise RefusedError("QR_SIGNATURE_INVALID")
+
+
+def check_times(issued_at: int, expires_at: int, now: float, expired_code: str) -> None:
+    if now < issued_at - SKEW:
+        raise RefusedError("QR_NOT_YET_VALID")
+    if now >= expires_at + SKEW:
+        raise RefusedError(expired_code)
+
+
+class Verifier:
+    def __init__(self, keys_document: dict[str, Any], revoked_handles: set[bytes] = frozenset()):
+        self.keys: dict[str, list[Ed25519PublicKey]] = {}
+        for jwk in keys_document["keys"]:
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+                key = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
+                self.keys.setdefault(jwk["kid"], []).append(key)
+        self.revoked = set(revoked_handles)
+        self.used: set[tuple[bytes, bytes]] = set()
+        self.counters: dict[bytes, int] = {}
+
+    def verify(self, text: str, now: float) -> dict[str, Any]:
+        # 1. prefix and length
+        if len(text) > MAX_LENGTH:
+            raise RefusedError("QR_MALFORMED", "too long")
+        if not text.startswith("EC1:"):
+            head = text.split(":", 1)[0]
+            if (
+                ":" in text
+                and head.isascii()
+                and head.isalnum()
+                and head == head.upper()
+                and head[:1].isalpha()
+                and len(head) <= 8
+            ):
+                raise RefusedError("QR_UNSUPPORTED_VERSION")
+            raise RefusedError("QR_MALFORMED", "no EC1: prefix")
+        # 2. strict Base45: only the 45 characters, and exactly what encoding the bytes gives
+        body = text[4:]
+        if not set(body) <= B45_ALPHABET:
+            raise RefusedError("QR_MALFORMED", "not Base45")
+        try:
+            data = base45.b45decode(body)
+        except ValueError as exc:
+            raise RefusedError("QR_MALFORMED", "not Base45") from exc
+        if base45.b45encode(data).decode() != body:
+            raise RefusedError("QR_MALFORMED", "non-canonical Base45")
+        # 3. strict CBOR
+        outer = strict_cbor(data)
+        if not (isinstance(outer, list) and len(outer) == 2):
+            raise RefusedError("QR_MALFORMED", "array of 2")
+        a_prot, a_head, a_payload, a_sig = sign1(outer[0])
+        p_prot, p_head, p_payload, p_sig = sign1(outer[1])
+        kit, shown = strict_cbor(a_payload), strict_cbor(p_payload)
+        kid = a_head.get(4)
+        if not (isinstance(kid, bytes) and isinstance(kit, dict) and isinstance(shown, dict)):
+            raise RefusedError("QR_MALFORMED", "kid and payloads")
+        try:
+            handle, k_iat, k_exp, device, role = kit[1], kit[2], kit[3], kit[4][-2], kit[5]
+            code_id, iat, exp, counter = shown[1], shown[2], shown[3], shown[4]
+        except (KeyError, TypeError) as exc:
+            raise RefusedError("QR_MALFORMED", "payload labels") from exc
+        # 4. attestation signature: every key under the kid is tried
+        check_signature(a_prot, a_head, a_payload, a_sig, self.keys.get(b64url(kid), []), b"")
+        # 5. attestation times
+        check_times(k_iat, k_exp, now, "KIT_EXPIRED")
+        # 6. presentation signature by the attested device key, bound to this attestation
+        attestation_bytes = cbor2.dumps(outer[0], canonical=True)
+        try:
+            device_key = Ed25519PublicKey.from_public_bytes(device)
+        except (TypeError, ValueError) as exc:
+            raise RefusedError("QR_MALFORMED", "device key") from exc
+        check_signature(
+            p_prot,
+            p_head,
+            p_payload,
+            p_sig,
+            [device_key],
+            hashlib.sha256(attestation_bytes).digest(),
+        )
+        # 7. presentation times
+        if not 0 < exp - iat <= MAX_LIFE:
+            raise RefusedError("QR_MALFORMED", "a code lives 60 s at most")
+        check_times(iat, exp, now, "QR_EXPIRED")
+        # 8. revocation
+        if handle in self.revoked:
+            raise RefusedError("CREDENTIAL_REVOKED")
+        # 9. used once, and the device counter only grows
+        if (handle, code_id) in self.used or counter <= self.counters.get(device, -1):
+            raise RefusedError("QR_ALREADY_USED")
+        self.used.add((handle, code_id))
+        self.counters[device] = counter
+        return {
+            "kid": b64url(kid),
+            "handle": handle.hex(),
+            "role": "proxy" if role else "self",
+            "presenter": kit[6].hex() if role else None,
+            "code_id": code_id.hex(),
+            "issued_at": iat,
+            "expires_at": exp,
+            "counter": counter,
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("keys", help="the keys document (a JSON file)")
+    parser.add_argument("qr_text")
+    parser.add_argument("--now", type=float, default=None, help="Unix seconds (default: now)")
+    args = parser.parse_args()
+    with open(args.keys, encoding="utf-8") as f:
+        verifier = Verifier(json.load(f))
+    try:
+        claims = verifier.verify(args.qr_text, time.time() if args.now is None else args.now)
+    except RefusedError as refused:
+        print(json.dumps({"error": refused.code}))
+        return 1
+    print(json.dumps(claims))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

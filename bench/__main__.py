@@ -1,0 +1,23 @@
+"""`python -m bench [name ...]`: run every benchmark module (bench/<name>.py with a main())."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+SKIP = {"bare_app", "__main__"}
+
+
+def main(argv: list[str]) -> None:
+    here = Path(__file__).parent
+    names = argv or sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in SKIP)
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        print(f"\n## bench/{name}.py\n")
+        module.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -112,39 +112,27 @@ class DatabaseStore:
         except SQLAlchemyError as exc:
             raise ServiceUnavailableError() from exc
 
-    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+    def _set(self, key: str, value: str, ttl_seconds: int, *, only_if_absent: bool) -> bool:
         now = self._now_ms()
-        table = _KV
-        base = self._insert(table).values(
-            key=key, value=value, counter=0, expires_at_ms=now + ttl_seconds * 1000
-        )
-        # Replace only an expired row: the WHERE makes the upsert a no-op for a live key.
+        expires = now + ttl_seconds * 1000
+        base = self._insert(_KV).values(key=key, value=value, counter=0, expires_at_ms=expires)
+        # With only_if_absent, the WHERE makes the upsert a no-op for a live key (atomic SET NX).
         stmt = base.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={"value": value, "counter": 0, "expires_at_ms": now + ttl_seconds * 1000},
-            where=table.c.expires_at_ms <= now,
-        ).returning(table.c.key)
+            index_elements=[_KV.c.key],
+            set_={"value": value, "counter": 0, "expires_at_ms": expires},
+            where=(_KV.c.expires_at_ms <= now) if only_if_absent else None,
+        ).returning(_KV.c.key)
         try:
             with self._engine.begin() as conn:
                 return conn.execute(stmt).first() is not None
         except SQLAlchemyError as exc:
             raise ServiceUnavailableError() from exc
 
+    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        return self._set(key, value, ttl_seconds, only_if_absent=True)
+
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
-        now = self._now_ms()
-        table = _KV
-        base = self._insert(table).values(
-            key=key, value=value, counter=0, expires_at_ms=now + ttl_seconds * 1000
-        )
-        stmt = base.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={"value": value, "counter": 0, "expires_at_ms": now + ttl_seconds * 1000},
-        )
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(stmt)
-        except SQLAlchemyError as exc:
-            raise ServiceUnavailableError() from exc
+        self._set(key, value, ttl_seconds, only_if_absent=False)
 
     def _live(self, key: str) -> KvEntry | None:
         try:

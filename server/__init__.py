@@ -84,12 +84,16 @@ def register_auth(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from mobile_api import activation, auth, dev
+    from mobile_api import family as family_api
+    from mobile_api import mutual_aid as mutual_aid_api
     from server import ops
     from server.agency.routes import bp as agency
     from server.terminal.routes import bp as terminal
 
     for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
         app.register_blueprint(bp)
+    app.register_blueprint(family_api.bp)
+    app.register_blueprint(mutual_aid_api.bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -185,9 +185,20 @@ class RelationNotAllowedError(AppError):
     code, status, default_message = "RELATION_NOT_ALLOWED", 422, "This relation is not allowed"
 
 
-# Codes that are not in the contract's list, on purpose: a real fault, and HTTP-level refusals
+class AlreadyBoundError(AppError):
+    code, status, default_message = "ALREADY_BOUND", 409, "You have already bound this member"
+
+
+class AlreadyFiledError(AppError):
+    code, status, default_message = "ALREADY_FILED", 409, "You have already filed this person"
+
+
+# Codes that are not in the contract's list, on purpose: a real fault, HTTP-level refusals, and
+# refusals the contract leaves unnamed (binding a member twice, filing a beneficiary twice)
 # (docs/errors.md). Every other AppError code is a contract code (tests/unit/test_errors.py).
-NON_CONTRACT_CODES = frozenset({"INTERNAL_ERROR", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE"})
+NON_CONTRACT_CODES = frozenset(
+    {"INTERNAL_ERROR", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "ALREADY_BOUND", "ALREADY_FILED"}
+)
 
 
 def all_error_classes() -> list[type[AppError]]:

@@ -143,6 +143,9 @@ class Phone:
     def put(self, path: str, body: Any = None) -> TestResponse:
         return self.client.put(f"/api/v1{path}", json=body, headers=bearer(self.access))
 
+    def delete(self, path: str) -> TestResponse:
+        return self.client.delete(f"/api/v1{path}", headers=bearer(self.access))
+
     def activate(
         self,
         person: PersonSpec,
@@ -162,6 +165,58 @@ class Phone:
         }
         body.update(overrides)
         return self.post("/activation", body)
+
+    # --- family proxy accounts (亲情账户) -------------------------------------------------------
+    def bind_member(
+        self, member: PersonSpec, relation: str, *, face_image: str | None = None
+    ) -> TestResponse:
+        """Bind a relative, with the relative's own face in front of this phone."""
+        return self.post(
+            "/family/members",
+            {
+                "id_number": member.id_number,
+                "name": member.name,
+                "relation": relation,
+                "face_image": face_image if face_image is not None else face(member.name),
+            },
+        )
+
+    def family_members(self) -> list[dict[str, Any]]:
+        r = self.get("/family/members")
+        assert r.status_code == 200, r.get_json()
+        members: list[dict[str, Any]] = r.get_json()["members"]
+        return members
+
+    def unbind_member(self, member_id: str) -> TestResponse:
+        return self.delete(f"/family/members/{member_id}")
+
+    def member_expenses(self, member_id: str, year: int) -> TestResponse:
+        return self.get(f"/family/members/{member_id}/expenses?year={year}")
+
+    # --- family mutual aid (家庭共济) -----------------------------------------------------------
+    def file_beneficiary(self, person: PersonSpec, relation: str) -> TestResponse:
+        return self.post(
+            "/mutual-aid/beneficiaries",
+            {"id_number": person.id_number, "name": person.name, "relation": relation},
+        )
+
+    def beneficiaries(self) -> list[dict[str, Any]]:
+        r = self.get("/mutual-aid/beneficiaries")
+        assert r.status_code == 200, r.get_json()
+        found: list[dict[str, Any]] = r.get_json()["beneficiaries"]
+        return found
+
+    def withdraw_beneficiary(self, beneficiary_id: str) -> TestResponse:
+        return self.delete(f"/mutual-aid/beneficiaries/{beneficiary_id}")
+
+    def sources(self) -> list[dict[str, Any]]:
+        r = self.get("/mutual-aid/sources")
+        assert r.status_code == 200, r.get_json()
+        found: list[dict[str, Any]] = r.get_json()["sources"]
+        return found
+
+    def reorder_sources(self, source_ids: list[str]) -> TestResponse:
+        return self.put("/mutual-aid/sources/order", {"source_ids": source_ids})
 
 
 class Terminal:

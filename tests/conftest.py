@@ -70,13 +70,22 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def app(clock: FrozenClock, _fresh_postgres_schema: None) -> Iterator[Flask]:
+def app_config() -> dict[str, Any]:
+    """Extra settings for a test's app: `@pytest.mark.parametrize("app_config", [{...}])`."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    clock: FrozenClock, app_config: dict[str, Any], _fresh_postgres_schema: None
+) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
             "CLOCK": clock,
             "ADMIN_USERNAME": Clerk.ADMIN[0],
             "ADMIN_PASSWORD": Clerk.ADMIN[1],
+            **app_config,
         }
     )
     _empty_shared_state(app)

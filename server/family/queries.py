@@ -1,26 +1,87 @@
-"""Reads of family proxy bindings, used by the QR code and /me. TODO(issue 6): the bindings."""
+"""Reads of family proxy bindings (亲情账户), used by the QR code, /me and the family routes.
+
+DOMAIN.md: "Family proxy accounts". Only live bindings count: once a member is unbound, every
+read here answers as if the binding had never been, so proxy codes stop at once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from server.clock import iso
+from server.db.models import Person
 from server.errors import NotFoundError
+from server.family.models import FamilyMember
+from server.privacy import mask_id_number, mask_name
 
 
 @dataclass(frozen=True)
 class ProxyMember:
     member_id: str
     person_id: int
+    relation: str  # what the member is to the user, as bound (family.rules.inverse_relation)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A bound member as the proxy sees them: masked."""
+
+    member_id: str
+    name_masked: str
+    id_number_masked: str
     relation: str
+    bound_at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "member_id": self.member_id,
+            "name_masked": self.name_masked,
+            "id_number_masked": self.id_number_masked,
+            "relation": self.relation,
+            "bound_at": iso(self.bound_at),
+        }
+
+
+def _live(user_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (FamilyMember.user_id == user_id, FamilyMember.unbound_at.is_(None))
 
 
 def proxy_member(session: Session, *, user_id: int, member_id: str) -> ProxyMember:
-    """The member a user has bound under `member_id`; NotFoundError otherwise."""
-    raise NotFoundError("No such family member")
+    """The member a user has bound under `member_id`.
+
+    Raises NotFoundError when this user has no live binding with that id: never bound, bound
+    by somebody else, or unbound.
+    """
+    row = session.scalar(select(FamilyMember).where(FamilyMember.id == member_id, *_live(user_id)))
+    if row is None:
+        raise NotFoundError("No such family member")
+    return ProxyMember(member_id=row.id, person_id=row.person_id, relation=row.relation)
+
+
+def member_views(session: Session, *, user_id: int) -> list[MemberView]:
+    """The user's live bindings, oldest first, masked."""
+    rows = session.execute(
+        select(FamilyMember, Person)
+        .join(Person, Person.id == FamilyMember.person_id)
+        .where(*_live(user_id))
+        .order_by(FamilyMember.bound_at, FamilyMember.id)
+    ).all()
+    return [
+        MemberView(
+            member_id=member.id,
+            name_masked=mask_name(person.name),
+            id_number_masked=mask_id_number(person.id_number),
+            relation=member.relation,
+            bound_at=member.bound_at,
+        )
+        for member, person in rows
+    ]
 
 
 def members_of(session: Session, *, user_id: int) -> list[dict[str, object]]:
     """The user's bound members, masked, for GET /api/v1/me."""
-    return []
+    return [view.as_dict() for view in member_views(session, user_id=user_id)]

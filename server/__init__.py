@@ -9,6 +9,7 @@ from flask import Flask
 from server.accounts.passwords import PasswordHasher
 from server.clock import Clock, SystemClock
 from server.config import Settings, load_settings
+from server.credentials.keys import key_source
 from server.db import Database
 from server.db import init_app as init_db
 from server.ports.face import load_face_verifier
@@ -66,6 +67,11 @@ def register_wiring(app: Flask, settings: Settings, clock: Clock) -> None:
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
         ),
+        keys=key_source(
+            signing_key_file=settings.signing_key_file,
+            signing_keys=settings.signing_keys,
+            testing=settings.testing,
+        ),
     )
     init_request_logging(app)
 
@@ -83,7 +89,7 @@ def register_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from mobile_api import activation, auth, dev
+    from mobile_api import activation, auth, credential, dev
     from mobile_api import family as family_api
     from mobile_api import mutual_aid as mutual_aid_api
     from server import ops
@@ -94,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(family_api.bp)
     app.register_blueprint(mutual_aid_api.bp)
+    app.register_blueprint(credential.bp)
+    app.register_blueprint(credential.well_known)
 
 
 def register_cli(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask import current_app
 from server.accounts.passwords import PasswordHasher
 from server.clock import Clock
 from server.config import Settings
+from server.credentials.keys import KeySource
 from server.db import Database
 from server.ports.face import FaceVerifier
 from server.ports.sms import SmsSender
@@ -28,6 +29,7 @@ class Wiring:
     sms: SmsSender
     face: FaceVerifier
     hasher: PasswordHasher
+    keys: KeySource
 
 
 def wiring() -> Wiring:

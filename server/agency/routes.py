@@ -10,6 +10,7 @@ from pydantic import Field
 
 from server.auth.admins import authenticate_admin
 from server.auth.tokens import access_token
+from server.credentials import service as credentials
 from server.db import session
 from server.http import Answer, Schema, claims, documented, parse, role_required
 from server.institutions import service as institutions
@@ -201,3 +202,26 @@ def create_terminal() -> tuple[dict[str, object], int]:
     )
     current_app.logger.info("terminal registered")
     return {"terminal_id": created.terminal_id, "secret": created.secret}, 201
+
+
+class KeyRotated(Answer):
+    kid: str
+
+
+@bp.post("/keys/rotate")
+@role_required("admin")
+@documented(answer=KeyRotated, status=201, summary="A new QR signing key, signing from now on")
+def rotate_keys() -> tuple[dict[str, object], int]:
+    w = wiring()
+    kid = credentials.rotate_keys(session(), keys=w.keys, clock=w.clock, actor=_actor())
+    return {"kid": kid}, 201
+
+
+@bp.post("/insured/<id_number>/credential/revoke")
+@role_required("admin")
+@documented(answer=Ok, summary="Revoke a person's e-credential at the counter")
+def revoke_credential(id_number: str) -> dict[str, object]:
+    credentials.revoke_at_counter(
+        session(), id_number=id_number, clock=wiring().clock, actor=_actor()
+    )
+    return {"ok": True}

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from server.config import ConfigError
 from server.credentials.codec import b64url
 from server.errors import ForbiddenError
 
@@ -35,7 +36,7 @@ _PEM_BLOCK = re.compile(
 )
 
 
-class KeyConfigError(RuntimeError):
+class KeyConfigError(ConfigError):
     """The signing keys cannot be loaded; the message never holds key material."""
 
 

@@ -1,17 +1,50 @@
-"""Credential use cases. Issue 4 fills in kits, codes and scanning; the signatures below are the
-interface that activation (issue 3) and settlement (issue 5) code against."""
+"""Credential use cases: the credential row, offline kits, codes, scanning, revocation, keys.
+
+Activation (issue 3) calls `create_credential` and `issue_offline_kit`; settlement (issue 5)
+calls `redeem_scan_token`; their signatures are that contract. QR.md is the design, and the
+verification order of `scan` is its order: the pure checks (server/credentials/ec1.py), then
+revocation, then the atomic used-once record.
+
+Transactions: each use case opens its own (`with session.begin()`), except the two that run
+inside the caller's (`create_credential`, `issue_offline_kit`, `redeem_scan_token`). The store
+is never called while the session holds a write transaction (server/ports/store.py).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import Credential
-from server.errors import ScanTokenInvalidError
+from server.audit import record
+from server.clock import Clock, iso
+from server.credentials import ec1, rules
+from server.credentials.codec import b64url
+from server.credentials.keys import KeyRing, KeySource, ServerKey, public_raw
+from server.credentials.models import OfflineKit, ScanToken
+from server.db import run_in_transaction
+from server.db.models import Credential, Person, User
+from server.errors import (
+    CredentialRevokedError,
+    NotActivatedError,
+    NotFoundError,
+    QrAlreadyUsedError,
+    QrSignatureInvalidError,
+    ScanTokenInvalidError,
+)
+from server.family.queries import ProxyMember, proxy_member
+from server.ports.store import ShortLivedStore
+from server.privacy import mask_id_number, mask_name, mask_phone
 
 
 @dataclass(frozen=True)
@@ -23,6 +56,36 @@ class ScanGrant:
     relation: str | None
 
 
+@dataclass(frozen=True)
+class IssuedCode:
+    qr_text: str
+    expires_at: datetime
+    refresh_after_seconds: int
+
+
+@dataclass(frozen=True)
+class MaskedPerson:
+    name_masked: str
+    id_number_masked: str
+    insurance_type: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Presenter:
+    name_masked: str
+    relation: str | None
+
+
+@dataclass(frozen=True)
+class Scanned:
+    scan_token: str
+    expires_at: datetime
+    person: MaskedPerson
+    presented_by: Presenter | None
+
+
+# --- the credential ---------------------------------------------------------------------------
 def create_credential(
     session: Session, *, person_id: int, user_id: int, now: datetime
 ) -> Credential:
@@ -39,15 +102,425 @@ def create_credential(
     return credential
 
 
+def _current_credential(session: Session, user_id: int) -> Credential:
+    """The user's active credential; raises CREDENTIAL_REVOKED when the latest one is revoked
+    (activate again), NOT_ACTIVATED when there never was one."""
+    latest = session.scalar(
+        select(Credential)
+        .where(Credential.user_id == user_id)
+        .order_by((Credential.status == "active").desc(), Credential.activated_at.desc())
+        .limit(1)
+    )
+    if latest is None:
+        raise NotActivatedError()
+    if latest.status != "active":
+        raise CredentialRevokedError("This e-credential is revoked; activate it again")
+    return latest
+
+
+def _member(session: Session, user_id: int, member_id: str | None) -> ProxyMember | None:
+    return (
+        None if member_id is None else proxy_member(session, user_id=user_id, member_id=member_id)
+    )
+
+
+# --- offline kits -----------------------------------------------------------------------------
 def issue_offline_kit(
-    session: Session, *, credential: Credential, now: datetime, device_public_key: bytes | None
+    session: Session,
+    *,
+    credential: Credential,
+    now: datetime,
+    device_public_key: bytes | None,
+    keys: KeySource | None = None,
+    member: ProxyMember | None = None,
 ) -> dict[str, Any]:
-    """The offline kit returned with activation; TODO(issue 4): device attestation."""
-    return {}
+    """Attest a device key for a new random handle for 3 days; call inside the caller's
+    transaction. Without `device_public_key` the server makes the pair and the answer carries
+    the private half, this once. `member` makes a proxy kit presented by the credential's user.
+
+    `keys` defaults to the app's (activation calls this without it).
+    """
+    device_private: Ed25519PrivateKey | None = None
+    if device_public_key is None:
+        device_private = Ed25519PrivateKey.generate()
+        device_public_key = public_raw(device_private)
+    signer = (keys or _app_keys()).ring().active
+    kit = _new_kit(
+        session,
+        signer=signer,
+        credential=credential,
+        member=member,
+        device_public_key=device_public_key,
+        is_server_held=False,
+        now=now,
+    )
+    answer: dict[str, Any] = {
+        "kit_id": kit.id,
+        "format": "EC1",
+        "kid": kit.kid,
+        "role": "proxy" if member else "self",
+        "device_attestation": b64url(kit.attestation),
+        "device_public_key": b64url(device_public_key),
+        "issued_at": iso(kit.issued_at),
+        "expires_at": iso(kit.expires_at),
+        "server_time": iso(now),
+        "step_seconds": rules.STEP_SECONDS,
+        "code_lifetime_seconds": ec1.CODE_MAX_LIFETIME_SECONDS,
+    }
+    if device_private is not None:
+        answer["device_private_key"] = b64url(device_private.private_bytes_raw())
+    return answer
+
+
+def request_offline_kit(
+    session: Session,
+    *,
+    user_id: int,
+    device_public_key: bytes | None,
+    member_id: str | None,
+    keys: KeySource,
+    clock: Clock,
+) -> dict[str, Any]:
+    """POST /credential/offline-kit. Raises NOT_ACTIVATED, CREDENTIAL_REVOKED, NOT_FOUND (an
+    unknown family member)."""
+    now = clock.now()
+    with session.begin():
+        credential = _current_credential(session, user_id)
+        member = _member(session, user_id, member_id)
+        return issue_offline_kit(
+            session,
+            credential=credential,
+            now=now,
+            device_public_key=device_public_key,
+            keys=keys,
+            member=member,
+        )
+
+
+def _new_kit(
+    session: Session,
+    *,
+    signer: ServerKey,
+    credential: Credential,
+    member: ProxyMember | None,
+    device_public_key: bytes,
+    is_server_held: bool,
+    now: datetime,
+    handle: bytes | None = None,
+) -> OfflineKit:
+    issued_at = int(now.timestamp())
+    claims = ec1.AttestationClaims(
+        handle=handle or os.urandom(ec1.HANDLE_BYTES),
+        issued_at=issued_at,
+        expires_at=issued_at + rules.KIT_LIFETIME_SECONDS,
+        device_public_key=device_public_key,
+        role=ec1.ROLE_PROXY if member else ec1.ROLE_SELF,
+        # The presenter is named by a random value of this kit alone: the server knows who.
+        presenter=os.urandom(ec1.HANDLE_BYTES) if member else None,
+    )
+    kit = OfflineKit(
+        id=str(uuid.uuid4()),
+        handle=claims.handle,
+        credential_id=credential.id,
+        person_id=member.person_id if member else credential.person_id,
+        presenter_user_id=credential.user_id if member else None,
+        member_id=member.member_id if member else None,
+        relation=member.relation if member else None,
+        kid=signer.kid,
+        attestation=ec1.sign_attestation(signer.private_key, signer.kid_raw, claims),
+        device_public_key=device_public_key,
+        is_server_held=is_server_held,
+        issued_at=_at(claims.issued_at),
+        expires_at=_at(claims.expires_at),
+        issued_counter=0,
+        last_counter=0,
+    )
+    session.add(kit)
+    session.flush()
+    return kit
+
+
+# --- codes made by the server (thin clients) ---------------------------------------------------
+def issue_code(
+    session: Session, *, user_id: int, member_id: str | None, keys: KeySource, clock: Clock
+) -> IssuedCode:
+    """GET /credential/qr: the very code a phone would make, from a kit the server holds.
+
+    Raises NOT_ACTIVATED, CREDENTIAL_REVOKED, NOT_FOUND (an unknown family member).
+    """
+    now = clock.now()
+    ring = keys.ring()
+    with session.begin():
+        credential = _current_credential(session, user_id)
+        member = _member(session, user_id, member_id)
+        kit = session.scalar(
+            select(OfflineKit)
+            .where(
+                OfflineKit.credential_id == credential.id,
+                OfflineKit.is_server_held.is_(True),
+                OfflineKit.kid == ring.active.kid,
+                OfflineKit.member_id.is_(None)
+                if member is None
+                else OfflineKit.member_id == member.member_id,
+                OfflineKit.expires_at > now + timedelta(seconds=rules.KIT_REFRESH_MARGIN_SECONDS),
+            )
+            .order_by(OfflineKit.expires_at.desc())
+            .limit(1)
+        )
+        if kit is None:
+            handle = os.urandom(ec1.HANDLE_BYTES)
+            device = _server_held_device_key(ring.active, handle)
+            kit = _new_kit(
+                session,
+                signer=ring.active,
+                credential=credential,
+                member=member,
+                device_public_key=public_raw(device),
+                is_server_held=True,
+                now=now,
+                handle=handle,
+            )
+        counter = session.execute(
+            update(OfflineKit)
+            .where(OfflineKit.id == kit.id)
+            .values(issued_counter=OfflineKit.issued_counter + 1)
+            .returning(OfflineKit.issued_counter)
+        ).scalar_one()
+        attestation, handle = kit.attestation, kit.handle
+    window = rules.code_window(now)
+    claims = ec1.PresentationClaims(
+        code_id=os.urandom(ec1.CODE_ID_BYTES),
+        issued_at=window.issued_at,
+        expires_at=window.expires_at,
+        counter=counter,
+    )
+    device = _server_held_device_key(ring.active, handle)
+    return IssuedCode(
+        qr_text=ec1.present(attestation, device, claims),
+        expires_at=_at(window.expires_at),
+        refresh_after_seconds=window.refresh_after_seconds,
+    )
+
+
+def _server_held_device_key(signer: ServerKey, handle: bytes) -> Ed25519PrivateKey:
+    # Derived, never stored: a copy of the database cannot make codes. HKDF with its own label
+    # keeps this use of the signing key's secret apart from signing (RFC 5869 §3.2).
+    seed = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=handle, info=b"EC1 server-held device key"
+    ).derive(signer.private_key.private_bytes_raw())
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+# --- scanning ---------------------------------------------------------------------------------
+def published_keys(session: Session, ring: KeyRing, now: datetime) -> list[ServerKey]:
+    """The keys verifiers must know: the active one and every older one that signed a kit that
+    has not expired yet (QR.md point 8)."""
+    live = set(
+        session.scalars(
+            select(OfflineKit.kid)
+            .where(OfflineKit.expires_at > now - timedelta(seconds=ec1.SKEW_SECONDS))
+            .distinct()
+        )
+    )
+    return [key for key in ring.keys if key is ring.active or key.kid in live]
+
+
+def _published_resolver(session: Session, ring: KeyRing, now: datetime) -> ec1.KeyResolver:
+    def resolve(kid: str) -> list[Any]:
+        candidates = ring.candidates(kid)
+        if any(key is ring.active for key in candidates):
+            return [key.public_key for key in candidates]  # the common case: no query
+        published = published_keys(session, ring, now)
+        return [key.public_key for key in candidates if key in published]
+
+    return resolve
+
+
+def scan(
+    session: Session,
+    *,
+    qr_text: str,
+    terminal_id: str,
+    institution_id: int,
+    keys: KeySource,
+    store: ShortLivedStore,
+    clock: Clock,
+) -> Scanned:
+    """Verify a code in QR.md's order and grant this institution one settlement for 10 minutes.
+
+    Raises QR_MALFORMED, QR_UNSUPPORTED_VERSION, QR_SIGNATURE_INVALID, KIT_EXPIRED,
+    QR_NOT_YET_VALID, QR_EXPIRED, NOT_ACTIVATED (no kit behind a genuine handle),
+    CREDENTIAL_REVOKED, QR_ALREADY_USED, SERVICE_UNAVAILABLE (the used-code store is down).
+    """
+    now = clock.now()
+    ring = keys.ring()
+    with session.begin():  # reads only; closed before the store is called
+        verified = ec1.verify_code(qr_text, keys=_published_resolver(session, ring, now), now=now)
+        kit = session.scalar(select(OfflineKit).where(OfflineKit.handle == verified.handle))
+        if kit is None:
+            raise NotActivatedError("No activated e-credential stands behind this code")
+        if kit.device_public_key != verified.attestation.device_public_key:
+            raise QrSignatureInvalidError()
+        credential = session.get(Credential, kit.credential_id)
+        if credential is None or credential.status != "active":
+            raise CredentialRevokedError()
+        if kit.member_id is not None and kit.presenter_user_id is not None:
+            try:
+                proxy_member(session, user_id=kit.presenter_user_id, member_id=kit.member_id)
+            except NotFoundError:
+                raise CredentialRevokedError("This family member is no longer bound") from None
+        if not rules.counter_grew(kit.last_counter, verified.presentation.counter):
+            raise QrAlreadyUsedError()
+        person = session.get(Person, kit.person_id)
+        if person is None:
+            raise ValueError("a kit without its person")
+        shown = _masked(person)
+        presenter = (
+            None
+            if kit.presenter_user_id is None
+            else Presenter(_presenter_name(session, kit.presenter_user_id), kit.relation)
+        )
+        kit_id, person_id = kit.id, kit.person_id
+        presented_by, relation = kit.presenter_user_id, kit.relation
+
+    # Once only, for real: an atomic set-if-absent that fails closed (QR.md point 4).
+    if not store.add(verified.used_code_key, kit_id, rules.USED_CODE_TTL_SECONDS):
+        raise QrAlreadyUsedError()
+
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(seconds=rules.SCAN_TOKEN_SECONDS)
+    counter = verified.presentation.counter
+
+    def write(s: Session) -> None:
+        grew = s.execute(
+            update(OfflineKit)
+            .where(OfflineKit.id == kit_id, OfflineKit.last_counter < counter)
+            .values(last_counter=counter)
+            .returning(OfflineKit.id)
+        ).first()
+        if grew is None:  # a later code of the same device was accepted meanwhile
+            raise QrAlreadyUsedError()
+        s.add(
+            ScanToken(
+                token_hash=_token_hash(token),
+                kit_id=kit_id,
+                person_id=person_id,
+                presented_by_user_id=presented_by,
+                relation=relation,
+                institution_id=institution_id,
+                terminal_id=terminal_id,
+                created_at=now,
+                expires_at=expires_at,
+                used_at=None,
+            )
+        )
+
+    run_in_transaction(session, write)
+    return Scanned(scan_token=token, expires_at=expires_at, person=shown, presented_by=presenter)
+
+
+def _masked(person: Person) -> MaskedPerson:
+    return MaskedPerson(
+        name_masked=mask_name(person.name),
+        id_number_masked=mask_id_number(person.id_number),
+        insurance_type=person.insurance_type,
+        region=person.region,
+    )
+
+
+def _presenter_name(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError("a proxy kit without its presenter")
+    person = session.get(Person, user.person_id) if user.person_id else None
+    return mask_name(person.name) if person else mask_phone(user.phone)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def redeem_scan_token(
     session: Session, *, token: str, institution_id: int, now: datetime
 ) -> ScanGrant:
-    """Use up a scan token inside the caller's transaction; TODO(issue 4)."""
-    raise ScanTokenInvalidError()
+    """Use up a scan token inside the caller's transaction (a rollback leaves it unused).
+
+    Raises SCAN_TOKEN_INVALID when it is unknown, expired (10 minutes), already used or was
+    granted to another institution.
+    """
+    # One conditional UPDATE: two settlements racing for one token cannot both match it.
+    row = session.execute(
+        update(ScanToken)
+        .where(
+            ScanToken.token_hash == _token_hash(token),
+            ScanToken.institution_id == institution_id,
+            ScanToken.used_at.is_(None),
+            ScanToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(ScanToken.person_id, ScanToken.presented_by_user_id, ScanToken.relation)
+    ).first()
+    if row is None:
+        raise ScanTokenInvalidError()
+    return ScanGrant(person_id=row[0], presented_by_user_id=row[1], relation=row[2])
+
+
+# --- revocation -------------------------------------------------------------------------------
+def revoke_own(session: Session, *, user_id: int, clock: Clock) -> None:
+    """POST /credential/revoke: every code of the user's credential, every kit, stops working.
+    Raises NOT_ACTIVATED (or CREDENTIAL_REVOKED when it already is)."""
+    now = clock.now()
+    with session.begin():
+        credential = _current_credential(session, user_id)
+        _revoke(session, credential, now=now, actor=f"user:{user_id}")
+
+
+def revoke_at_counter(session: Session, *, id_number: str, clock: Clock, actor: str) -> None:
+    """The same, done by an agency clerk. Raises NOT_FOUND (no such person), NOT_ACTIVATED."""
+    now = clock.now()
+    with session.begin():
+        person_id = session.scalar(select(Person.id).where(Person.id_number == id_number))
+        if person_id is None:
+            raise NotFoundError("No insured person with this ID number")
+        credential = session.scalar(
+            select(Credential).where(
+                Credential.person_id == person_id, Credential.status == "active"
+            )
+        )
+        if credential is None:
+            raise NotActivatedError("This person has no active e-credential")
+        _revoke(session, credential, now=now, actor=actor)
+
+
+def _revoke(session: Session, credential: Credential, *, now: datetime, actor: str) -> None:
+    credential.status = "revoked"
+    credential.revoked_at = now
+    record(session, at=now, actor=actor, action="credential.revoked", subject=credential.id)
+
+
+# --- keys -------------------------------------------------------------------------------------
+def keys_document(session: Session, *, keys: KeySource, clock: Clock) -> dict[str, Any]:
+    """/.well-known/ecredential-keys.json: the published keys (see `published_keys`)."""
+    with session.begin():
+        published = published_keys(session, keys.ring(), clock.now())
+    return {"keys": [key.jwk() for key in published]}
+
+
+def rotate_keys(session: Session, *, keys: KeySource, clock: Clock, actor: str) -> str:
+    """A new signing key, published and signing from now on; returns its kid."""
+    key = keys.rotate()
+    with session.begin():
+        record(session, at=clock.now(), actor=actor, action="keys.rotated", subject=key.kid)
+    return key.kid
+
+
+def _at(unix: int) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)
+
+
+def _app_keys() -> KeySource:
+    # Activation (issue 3) predates the `keys` parameter; it runs in a request, so the app's
+    # key source is at hand. TODO(issue 3): pass keys=wiring().keys from activation instead.
+    from server.wiring import wiring
+
+    return wiring().keys

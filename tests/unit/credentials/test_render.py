@@ -1,0 +1,47 @@
+"""The images read back, with a real decoder, as the exact code text, at a size scanners like."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from server.credentials import render
+
+WORKED = json.loads((Path(__file__).parents[2] / "vectors" / "ec1_worked.json").read_text())
+
+
+def _read(png: bytes) -> str:
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    return str(found.text)
+
+
+@pytest.mark.parametrize("mask", [render.MASK_PATTERN, None])
+def test_the_png_of_the_worked_code_decodes_to_the_exact_text(mask: int | None) -> None:
+    assert _read(render.png(WORKED["qr_text"], mask_pattern=mask)) == WORKED["qr_text"]
+
+
+def test_a_proxy_code_with_a_large_counter_decodes_exactly_and_fits_version_13(
+    new_kit: Callable[..., Any], t0: datetime
+) -> None:
+    text = new_kit(presenter=os.urandom(16)).code(t0, counter=2**62)
+    assert render.version_of(text) <= 13
+    assert _read(render.png(text)) == text
+
+
+def test_the_worked_code_fits_version_12_at_level_m() -> None:
+    assert render.version_of(WORKED["qr_text"]) <= 12
+
+
+def test_the_svg_is_one_vector_path() -> None:
+    svg = render.svg(WORKED["qr_text"]).decode()
+    assert svg.startswith("<?xml") and "<svg" in svg and "<path" in svg

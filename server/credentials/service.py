@@ -43,13 +43,15 @@ from server.errors import (
     ScanTokenInvalidError,
 )
 from server.family.queries import ProxyMember, proxy_member
+from server.family.rules import inverse_relation
 from server.ports.store import ShortLivedStore
 from server.privacy import mask_id_number, mask_name, mask_phone
 
 
 @dataclass(frozen=True)
 class ScanGrant:
-    """What a redeemed scan token says: whose accounts pay, and who presented the code."""
+    """What a redeemed scan token says: whose accounts pay, and who presented the code
+    (`relation`: what the presenter is to the person, e.g. "grandchild"; None for self)."""
 
     person_id: int
     presented_by_user_id: int | None
@@ -225,7 +227,8 @@ def _new_kit(
         person_id=member.person_id if member else credential.person_id,
         presenter_user_id=credential.user_id if member else None,
         member_id=member.member_id if member else None,
-        relation=member.relation if member else None,
+        # Stored as the presenter sees it: what the presenter is to the person (their grandchild).
+        relation=inverse_relation(member.relation) if member else None,
         kid=signer.kid,
         attestation=ec1.sign_attestation(signer.private_key, signer.kid_raw, claims),
         device_public_key=device_public_key,

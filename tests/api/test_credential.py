@@ -18,9 +18,9 @@ from mobile_api.offline import OfflineGenerator
 from server.credentials import ec1
 from server.credentials.keys import public_raw
 from server.credentials.service import _server_held_device_key
-from server.family.queries import ProxyMember
 from server.ports.store import RedisStore
 from tests.actors import PersonSpec, Phone, Terminal, error_code
+from tests.households import app_user, relative
 
 
 @pytest.fixture
@@ -321,32 +321,37 @@ def test_an_unbound_family_member_has_no_code(phone):
 
 
 def test_a_proxy_code_names_who_presents_it_and_dies_with_the_binding(
-    client, clerk, phone, terminal, monkeypatch
+    client, clerk, phone, terminal, clock
 ):
-    grandma = PersonSpec("王奶奶", None)
-    clerk.enrol(grandma)
-    from server.credentials import service
-    from server.db.models import Person
+    grandma = relative(clerk, "王奶奶", birth="19400101")  # no phone, no app
+    r = phone.bind_member(grandma, "grandparent")
+    assert r.status_code == 201, r.get_json()
+    member_id = r.get_json()["member_id"]
 
-    def bound(session, *, user_id, member_id):
-        person_id = session.query(Person.id).filter_by(id_number=grandma.id_number).scalar()
-        return ProxyMember(member_id=member_id, person_id=person_id, relation="grandparent")
-
-    monkeypatch.setattr(service, "proxy_member", bound)
-    text = qr(phone, member="m-7")
+    text = qr(phone, member=member_id)
     assert ec1.parse_code(text).attestation_claims.is_proxy
     r = scan(terminal, text)
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["person"]["name_masked"] == "王**"
-    assert body["presented_by"] == {"name_masked": "李**", "relation": "grandparent"}
+    assert body["person"]["id_number_masked"].endswith(grandma.id_number[-4:])
+    assert body["presented_by"] == {"name_masked": "李**", "relation": "grandchild"}
 
-    fresh = qr(phone, member="m-7")
-
-    def unbound(session, *, user_id, member_id):
-        from server.errors import NotFoundError
-
-        raise NotFoundError()
-
-    monkeypatch.setattr(service, "proxy_member", unbound)
+    offline = OfflineGenerator.from_kit(
+        phone.post(f"/credential/offline-kit?member={member_id}", {}).get_json(),
+        received_at=clock.now(),
+    )
+    fresh = qr(phone, member=member_id)
+    assert phone.unbind_member(member_id).status_code in (200, 204)
     assert error_code(scan(terminal, fresh)) == "CREDENTIAL_REVOKED"
+    assert error_code(scan(terminal, offline.next_code(clock.now()).qr_text)) == (
+        "CREDENTIAL_REVOKED"
+    )
+    assert error_code(phone.get(f"/credential/qr?member={member_id}")) == "NOT_FOUND"
+
+
+def test_someone_elses_member_has_no_code_for_me(client, clerk, phone):
+    _, other = app_user(client, clerk, "郑十二")
+    grandpa = relative(clerk, "郑爷爷", birth="19380101")
+    member_id = other.bind_member(grandpa, "grandparent").get_json()["member_id"]
+    assert error_code(phone.get(f"/credential/qr?member={member_id}")) == "NOT_FOUND"

@@ -359,13 +359,19 @@ def scan(
     ring = keys.ring()
     with session.begin():  # reads only; closed before the store is called
         verified = ec1.verify_code(qr_text, keys=_published_resolver(session, ring, now), now=now)
-        kit = session.scalar(select(OfflineKit).where(OfflineKit.handle == verified.handle))
-        if kit is None:
+        # One round trip for the kit, its credential's status and the person shown.
+        found = session.execute(
+            select(OfflineKit, Credential.status, Person)
+            .join(Credential, Credential.id == OfflineKit.credential_id)
+            .join(Person, Person.id == OfflineKit.person_id)
+            .where(OfflineKit.handle == verified.handle)
+        ).first()
+        if found is None:
             raise NotActivatedError("No activated e-credential stands behind this code")
+        kit, status, person = found
         if kit.device_public_key != verified.attestation.device_public_key:
             raise QrSignatureInvalidError()
-        credential = session.get(Credential, kit.credential_id)
-        if credential is None or credential.status != "active":
+        if status != "active":
             raise CredentialRevokedError()
         if kit.member_id is not None and kit.presenter_user_id is not None:
             try:
@@ -374,9 +380,6 @@ def scan(
                 raise CredentialRevokedError("This family member is no longer bound") from None
         if not rules.counter_grew(kit.last_counter, verified.presentation.counter):
             raise QrAlreadyUsedError()
-        person = session.get(Person, kit.person_id)
-        if person is None:
-            raise ValueError("a kit without its person")
         shown = _masked(person)
         presenter = (
             None

@@ -1,0 +1,209 @@
+"""Scanning: POST /api/v1/terminal/scan through gunicorn, beside a bare Flask endpoint measured in
+the same run, and the pure verification cost in-process (issue 4, "Speed").
+
+Every scan is a fresh, genuine code (once-only is real), made beforehand by the reference phone
+generator from one offline kit per client process, so each client's counters grow in order. The
+server is production-configured (TESTING off, a key file, argon2id at full cost) on a SQLite file,
+or on DATABASE_URL / REDIS_URL when they are set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bench.common import ceiling, drive, gunicorn, table
+from mobile_api.offline import OfflineGenerator
+from server import create_app
+from server.cli import migrate
+from server.credentials import ec1
+from server.credentials.keys import ServerKey, create_key_file, public_raw
+
+SCANS = 3000
+CLIENTS = 6
+WORKERS = 2
+
+
+def _setup(env: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
+    """An admin, a hospital terminal, an activated person and one offline kit per client."""
+    app = create_app(dict(env))
+    c = app.test_client()
+    admin = c.post(
+        "/api/v1/admin/login",
+        json={"username": env["ADMIN_USERNAME"], "password": env["ADMIN_PASSWORD"]},
+    ).get_json()["access_token"]
+    ah = {"Authorization": f"Bearer {admin}"}
+    first17 = "11010119800101001"
+    from server.roster.rules import id_check_digit
+
+    person = {
+        "id_number": first17 + id_check_digit(first17),
+        "name": "测试人",
+        "phone": "13912345678",
+        "region": "110000",
+        "insurance_type": "employee",
+        "face_template": "ZmFjZQ==",
+    }
+    assert (
+        c.post("/api/v1/admin/insured", json={"persons": [person]}, headers=ah).status_code == 201
+    )
+    c.post(
+        "/api/v1/admin/institutions",
+        json={"code": "B1", "name": "B", "kind": "hospital"},
+        headers=ah,
+    )
+    t = c.post("/api/v1/admin/terminals", json={"institution_code": "B1"}, headers=ah).get_json()
+    terminal = c.post("/api/v1/terminal/token", json=t).get_json()["access_token"]
+
+    def outbox(purpose: str) -> str:
+        messages = c.get(f"/api/v1/dev/sms-outbox?phone={person['phone']}").get_json()["messages"]
+        return str([m for m in messages if m["purpose"] == purpose][-1]["code"])
+
+    c.post("/api/v1/auth/sms-code", json={"phone": person["phone"]})
+    tokens = c.post(
+        "/api/v1/auth/login", json={"phone": person["phone"], "code": outbox("login")}
+    ).get_json()
+    uh = {"Authorization": f"Bearer {tokens['access_token']}"}
+    r = c.post(
+        "/api/v1/activation",
+        json={
+            "region": "110000",
+            "id_number": person["id_number"],
+            "name": person["name"],
+            "payment_password": outbox("payment_password"),
+            "face_image": "ZmFjZQ==",
+            "consent": True,
+        },
+        headers=uh,
+    )
+    assert r.status_code == 201, r.get_json()
+    kits = [
+        c.post("/api/v1/credential/offline-kit", json={}, headers=uh).get_json()
+        for _ in range(CLIENTS)
+    ]
+    app.extensions["wiring"].db.dispose()
+    return terminal, kits
+
+
+def _codes(phones: list[OfflineGenerator], per_client: int) -> list[list[str]]:
+    """Fresh codes; each phone keeps its counter, so they grow across calls."""
+    now = datetime.now(UTC)
+    return [[p.next_code(now).qr_text for _ in range(per_client)] for p in phones]
+
+
+def _pure_rates() -> list[list[Any]]:
+    """Ed25519 verify and the whole pure verification, one core, in-process."""
+    key = Ed25519PrivateKey.generate()
+    sig = key.sign(b"m" * 200)
+    pub = key.public_key()
+    n = 3000
+    t = time.perf_counter()
+    for _ in range(n):
+        pub.verify(sig, b"m" * 200)
+    ed_us = (time.perf_counter() - t) / n * 1e6
+
+    server, device = ServerKey.generate(), Ed25519PrivateKey.generate()
+    at = datetime.now(UTC)
+    now = int(at.timestamp())
+    attestation = ec1.sign_attestation(
+        server.private_key,
+        server.kid_raw,
+        ec1.AttestationClaims(os.urandom(16), now, now + 3600, public_raw(device)),
+    )
+    text = ec1.present(
+        attestation, device, ec1.PresentationClaims(os.urandom(16), now, now + 60, 1)
+    )
+    t = time.perf_counter()
+    for _ in range(n):
+        ec1.verify_code(text, keys=lambda kid: [server.public_key], now=at)
+    verify_us = (time.perf_counter() - t) / n * 1e6
+    return [
+        ["Ed25519 verify (cryptography)", f"{ed_us:.0f} us", f"{1e6 / ed_us:,.0f}"],
+        [
+            "ec1.verify_code: parse + 2 verifies + times",
+            f"{verify_us:.0f} us",
+            f"{1e6 / verify_us:,.0f}",
+        ],
+    ]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
+        key_file = Path(tmp) / "signing-keys.pem"
+        create_key_file(key_file)
+        url = os.environ.get("DATABASE_URL") or f"sqlite+pysqlite:///{tmp}/bench.db"
+        env = {
+            "DATABASE_URL": url,
+            "JWT_SECRET_KEY": secrets.token_urlsafe(32),
+            "PASSWORD_PEPPER": secrets.token_urlsafe(32),
+            "ADMIN_USERNAME": "bench",
+            "ADMIN_PASSWORD": secrets.token_urlsafe(12),
+            "SIGNING_KEY_FILE": str(key_file),
+            "SMS_BACKEND": "outbox",
+        }
+        if os.environ.get("REDIS_URL"):
+            env["REDIS_URL"] = os.environ["REDIS_URL"]
+        migrate(url)
+        terminal, kits = _setup(env)
+        headers = {"Authorization": f"Bearer {terminal}"}
+        per_client = SCANS // CLIENTS
+        received = datetime.now(UTC)
+        phones = [OfflineGenerator.from_kit(kit, received_at=received) for kit in kits]
+        with gunicorn("wsgi:app", env=env, workers=WORKERS) as host:
+            warm = _codes(phones, 20)
+            drive(
+                host,
+                lambda i: (
+                    "POST",
+                    "/api/v1/terminal/scan",
+                    {"qr_text": warm[i // 20][i % 20]},
+                    headers,
+                ),
+                20 * CLIENTS,
+                CLIENTS,
+            )
+            codes = _codes(phones, per_client)
+            scans = drive(
+                host,
+                lambda i: (
+                    "POST",
+                    "/api/v1/terminal/scan",
+                    {"qr_text": codes[i // per_client][i % per_client]},
+                    headers,
+                ),
+                per_client * CLIENTS,
+                CLIENTS,
+            )
+        bare = ceiling(total=SCANS, clients=CLIENTS, workers=WORKERS)
+    store = "Redis" if env.get("REDIS_URL") else "database table"
+    db = "PostgreSQL" if url.startswith("postgresql") else "SQLite file"
+    print(
+        table(
+            [
+                "through gunicorn (2 workers, 6 keep-alive clients, same 2 cores)",
+                "requests/s",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+            ],
+            [
+                ["bare Flask /ping (ceiling)", bare.rate, bare.pct(50), bare.pct(99), bare.errors],
+                [
+                    f"POST /terminal/scan ({db}, used codes in {store})",
+                    scans.rate,
+                    scans.pct(50),
+                    scans.pct(99),
+                    scans.errors,
+                ],
+            ],
+        )
+    )
+    print(f"\nscan / ceiling = {scans.rate / bare.rate:.0%}\n")
+    print(table(["in-process, one core", "per call", "per second"], _pure_rates()))

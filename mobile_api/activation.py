@@ -98,6 +98,7 @@ def activation() -> tuple[dict[str, Any], int]:
         hasher=w.hasher,
         face=w.face,
         clock=w.clock,
+        keys=w.keys,
     )
     return {
         "credential_id": done.credential_id,
@@ -121,7 +122,8 @@ def me() -> dict[str, Any]:
             credential = s.scalar(
                 select(Credential)
                 .where(Credential.person_id == person.id, Credential.user_id == user_id)
-                .order_by(Credential.activated_at.desc())
+                # the active one when there is one, else the latest
+                .order_by((Credential.status == "active").desc(), Credential.activated_at.desc())
                 .limit(1)
             )
         members = members_of(s, user_id=user_id)

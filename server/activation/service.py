@@ -22,6 +22,7 @@ from server.accounts.passwords import PasswordHasher, check_payment_password
 from server.audit import record
 from server.clock import Clock
 from server.credentials import service as credentials
+from server.credentials.keys import KeySource
 from server.db.models import Account, Credential, Person, User
 from server.errors import (
     AlreadyActivatedError,
@@ -73,6 +74,7 @@ def activate(
     hasher: PasswordHasher,
     face: FaceVerifier,
     clock: Clock,
+    keys: KeySource,
 ) -> Activated:
     """Activate the user's e-credential. Raises CONSENT_REQUIRED, ALREADY_ACTIVATED,
     INSURED_NUMBER_NOT_FOUND, PAYMENT_PASSWORD_INVALID / PASSWORD_LOCKED, FACE_MISMATCH."""
@@ -133,6 +135,7 @@ def activate(
                 credential=credential,
                 now=now,
                 device_public_key=form.device_public_key,
+                keys=keys,
             )
             record(
                 session,

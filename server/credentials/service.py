@@ -133,20 +133,18 @@ def issue_offline_kit(
     credential: Credential,
     now: datetime,
     device_public_key: bytes | None,
-    keys: KeySource | None = None,
+    keys: KeySource,
     member: ProxyMember | None = None,
 ) -> dict[str, Any]:
     """Attest a device key for a new random handle for 3 days; call inside the caller's
     transaction. Without `device_public_key` the server makes the pair and the answer carries
     the private half, this once. `member` makes a proxy kit presented by the credential's user.
-
-    `keys` defaults to the app's (activation calls this without it).
     """
     device_private: Ed25519PrivateKey | None = None
     if device_public_key is None:
         device_private = Ed25519PrivateKey.generate()
         device_public_key = public_raw(device_private)
-    signer = (keys or _app_keys()).ring().active
+    signer = keys.ring().active
     kit = _new_kit(
         session,
         signer=signer,
@@ -522,11 +520,3 @@ def rotate_keys(session: Session, *, keys: KeySource, clock: Clock, actor: str) 
 
 def _at(unix: int) -> datetime:
     return datetime.fromtimestamp(unix, UTC)
-
-
-def _app_keys() -> KeySource:
-    # Activation (issue 3) predates the `keys` parameter; it runs in a request, so the app's
-    # key source is at hand. TODO(issue 3): pass keys=wiring().keys from activation instead.
-    from server.wiring import wiring
-
-    return wiring().keys

@@ -167,3 +167,18 @@ def test_a_terminal_or_admin_token_cannot_activate(client, clerk):
         "/api/v1/activation", json={}, headers={"Authorization": f"Bearer {clerk.token}"}
     )
     assert r.status_code == 403 and error_code(r) == "FORBIDDEN"
+
+
+def test_after_revoking_and_activating_again_me_shows_the_new_active_credential(client, clerk):
+    person = PersonSpec("卫五", "13900000113")
+    clerk.enrol(person)
+    phone = Phone(client, person.phone).sign_in()
+    first = phone.activate(person).get_json()["credential_id"]
+    assert phone.post("/credential/revoke").status_code == 200
+    assert phone.get("/me").get_json()["credential"] == {"credential_id": first,
+                                                          "status": "revoked"}
+    second = phone.activate(person)
+    assert second.status_code == 201
+    # same instant on the frozen clock: the active credential must still win
+    assert phone.get("/me").get_json()["credential"] == {
+        "credential_id": second.get_json()["credential_id"], "status": "active"}

@@ -89,7 +89,7 @@ def register_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from mobile_api import activation, auth, credential, dev
+    from mobile_api import account, activation, auth, credential, dev, supplementary
     from mobile_api import family as family_api
     from mobile_api import mutual_aid as mutual_aid_api
     from server import ops
@@ -102,6 +102,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mutual_aid_api.bp)
     app.register_blueprint(credential.bp)
     app.register_blueprint(credential.well_known)
+    for bp in (account.bp, supplementary.bp):
+        app.register_blueprint(bp)
 
 
 def register_cli(app: Flask) -> None:

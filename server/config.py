@@ -6,9 +6,11 @@ TESTING every secret is made at random for that app, so no test depends on a fix
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -37,6 +39,9 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     mutual_aid_delay_days: int = 0
+    # DOMAIN.md's "when a password is needed" table: JSON of the cells that differ from the
+    # default (server/settlement/rules.py), or "@path/to/file.json"; checked at start.
+    password_policy: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,6 +55,23 @@ def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in _TRUE
+
+
+def _password_policy(value: Any) -> str:
+    """The password table's overrides as JSON text, checked now so a typo stops the start."""
+    from server.settlement.rules import load_password_policy
+
+    text = value if isinstance(value, str) else json.dumps(value)
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"PASSWORD_POLICY file cannot be read: {exc}") from exc
+    try:
+        load_password_policy(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return text
 
 
 def load_settings(config: dict[str, Any] | None = None) -> Settings:
@@ -107,5 +129,6 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         argon2_time_cost=number("ARGON2_TIME_COST", 1 if testing else 2),
         argon2_memory_kib=number("ARGON2_MEMORY_KIB", 1024 if testing else 19456),
         mutual_aid_delay_days=number("MUTUAL_AID_DELAY_DAYS", 0),
+        password_policy=_password_policy(_get(config, "PASSWORD_POLICY", "")),
         extra={k: v for k, v in config.items() if k not in known},
     )

@@ -1,8 +1,23 @@
 """Import every package's models so that Base.metadata knows every table (Alembic, tests)."""
 
+from server.cards import models as cards
 from server.credentials import models as credentials
 from server.db import models as foundation
 from server.family import models as family
+from server.ledger import models as ledger
 from server.mutual_aid import models as mutual_aid
+from server.reimbursement import models as reimbursement
+from server.settlement import models as settlement
+from server.supplementary import models as supplementary
 
-__all__ = ["credentials", "family", "foundation", "mutual_aid"]
+__all__ = [
+    "cards",
+    "credentials",
+    "family",
+    "foundation",
+    "ledger",
+    "mutual_aid",
+    "reimbursement",
+    "settlement",
+    "supplementary",
+]

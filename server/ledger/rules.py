@@ -8,7 +8,7 @@ posting adds to the account's balance, a negative one takes from it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -27,7 +27,9 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Posting:
-    account_id: int
+    """An amount for one account; the account is any hashable reference (an id, or a pair)."""
+
+    account_id: Hashable
     amount_fen: int
 
 
@@ -46,7 +48,7 @@ def journal(kind: Kind, postings: Iterable[Posting]) -> JournalTransaction:
     account (each entry's balance-after stays unambiguous). Raises ValueError: an unbalanced
     transaction is a bug, never a user error.
     """
-    merged: dict[int, int] = {}
+    merged: dict[Hashable, int] = {}
     for p in postings:
         if not isinstance(p.amount_fen, int) or isinstance(p.amount_fen, bool):
             raise ValueError("posting amounts are integer fen")
@@ -65,11 +67,11 @@ def reversal(original: JournalTransaction, kind: Kind = Kind.REFUND) -> JournalT
 
 
 def apply(
-    balances: Mapping[int, int],
+    balances: Mapping[Hashable, int],
     tx: JournalTransaction,
     *,
-    may_go_negative: frozenset[int] = frozenset(),
-) -> dict[int, int]:
+    may_go_negative: frozenset[Hashable] = frozenset(),
+) -> dict[Hashable, int]:
     """The balances after `tx`; raises ValueError when an account would go below zero.
 
     System accounts (the fund, cash/external) are the other side of every movement, so their
@@ -85,7 +87,7 @@ def apply(
 
 def is_balanced(transactions: Iterable[JournalTransaction]) -> bool:
     """Whether the whole journal sums to zero."""
-    total: Counter[int] = Counter()
+    total: Counter[Hashable] = Counter()
     for tx in transactions:
         for p in tx.postings:
             total[p.account_id] += p.amount_fen

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import functools
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from server.auth.tokens import access_token
-from server.clock import iso
+from server.clock import beijing_date, iso
 from server.credentials import service as credentials
 from server.db import session
-from server.http import Answer, Schema, claims, documented, parse, role_required
+from server.http import Answer, Schema, claims, documented, parse, parse_query, role_required
 from server.institutions.service import authenticate_terminal
+from server.settlement import queries as settlement_queries
+from server.settlement import service as settlement
+from server.settlement.models import Settlement, SettlementRefund
+from server.settlement.rules import Medium, PasswordPolicy, load_password_policy
+from server.settlement.rules import Scene as SceneValue
 from server.wiring import wiring
 
 bp = Blueprint("terminal", __name__, url_prefix="/api/v1/terminal")
@@ -89,4 +96,206 @@ def scan() -> dict[str, object]:
         expires_at=iso(done.expires_at),
         person=ScannedPerson(**vars(done.person)),
         presented_by=None if done.presented_by is None else PresentedBy(**vars(done.presented_by)),
+    ).model_dump()
+
+
+# --- settlement (issue 5) ------------------------------------------------------------------------
+Scene = Literal[
+    "registration",
+    "outpatient",
+    "inpatient_discharge",
+    "pharmacy_prescription",
+    "pharmacy_self_purchase",
+    "cross_region",
+]
+
+
+class SettlementRequest(Schema):
+    order_no: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+    scene: Scene
+    medium: Literal["ecredential", "card"]
+    scan_token: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    card_no: Annotated[str | None, Field(min_length=1, max_length=20)] = None
+    total_fen: int
+    fund_fen: int
+    payment_password: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
+
+    @model_validator(mode="after")
+    def _medium_names_its_identity(self) -> SettlementRequest:
+        if self.medium == "ecredential" and (self.scan_token is None or self.card_no is not None):
+            raise ValueError("medium ecredential takes scan_token (and no card_no)")
+        if self.medium == "card" and (self.card_no is None or self.scan_token is not None):
+            raise ValueError("medium card takes card_no (and no scan_token)")
+        return self
+
+
+class PaidFrom(Answer):
+    source: str = Field(description='"self" or the holder\'s relation (mutual aid)')
+    holder_masked: str
+    amount_fen: int
+
+
+class SettlementAnswer(Answer):
+    settlement_id: str
+    order_no: str
+    scene: str
+    medium: str
+    total_fen: int
+    fund_fen: int
+    personal_burden_fen: int
+    paid_from_accounts: list[PaidFrom]
+    cash_due_fen: int
+    password_checked: bool
+    settled_at: str
+    status: Literal["settled", "refunded"]
+    refunded_at: str | None
+
+
+class ReconciliationQuery(Schema):
+    date: dt.date | None = None
+
+
+class SettlementFigures(Answer):
+    count: int
+    total_fen: int
+    fund_fen: int
+    personal_account_fen: int
+    mutual_aid_fen: int
+    cash_fen: int
+
+
+class RefundFigures(Answer):
+    count: int
+    amount_fen: int
+
+
+class ReconciliationAnswer(Answer):
+    date: str
+    institution_code: str
+    settlements: SettlementFigures
+    refunds: RefundFigures
+    digest: str = Field(
+        description="SHA-256 hex over the day's settlements sorted by id, one line each: "
+        "id:total_fen:fund_fen:personal_account_fen:mutual_aid_fen:cash_fen\\n"
+    )
+
+
+def _terminal() -> settlement.Terminal:
+    c = claims()
+    return settlement.Terminal(terminal_id=str(c["sub"]), institution_id=int(c["inst"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(text: str) -> PasswordPolicy:
+    return load_password_policy(text)
+
+
+def _settlement_answer(s: Settlement, refund: SettlementRefund | None) -> dict[str, Any]:
+    return SettlementAnswer(
+        settlement_id=s.id,
+        order_no=s.order_no,
+        scene=s.scene,
+        medium=s.medium,
+        total_fen=s.total_fen,
+        fund_fen=s.fund_fen,
+        personal_burden_fen=s.total_fen - s.fund_fen,
+        paid_from_accounts=[
+            PaidFrom(
+                source=leg["source"],
+                holder_masked=leg["holder_masked"],
+                amount_fen=leg["amount_fen"],
+            )
+            for leg in s.legs
+        ],
+        cash_due_fen=s.cash_fen,
+        password_checked=s.password_checked,
+        settled_at=iso(s.settled_at),
+        status="refunded" if refund is not None else "settled",
+        refunded_at=iso(refund.refunded_at) if refund is not None else None,
+    ).model_dump()
+
+
+@bp.post("/settlements")
+@role_required("terminal")
+@documented(
+    body=SettlementRequest,
+    answer=SettlementAnswer,
+    status=201,
+    summary="Settle a bill: fund, own account, mutual aid, then cash (200 for a retry)",
+)
+def settle() -> tuple[dict[str, Any], int]:
+    body = parse(SettlementRequest)
+    w = wiring()
+    outcome = settlement.settle(
+        session(),
+        clock=w.clock,
+        store=w.store,
+        hasher=w.hasher,
+        policy=_policy(w.settings.password_policy),
+        terminal=_terminal(),
+        request=settlement.SettleRequest(
+            order_no=body.order_no,
+            scene=SceneValue(body.scene),
+            medium=Medium(body.medium),
+            scan_token=body.scan_token,
+            card_no=body.card_no,
+            total_fen=body.total_fen,
+            fund_fen=body.fund_fen,
+            payment_password=body.payment_password,
+        ),
+    )
+    refund = None
+    if outcome.replayed:
+        _, refund = settlement_queries.for_institution(
+            session(),
+            institution_id=_terminal().institution_id,
+            settlement_id=outcome.settlement.id,
+        )
+    return _settlement_answer(outcome.settlement, refund), 200 if outcome.replayed else 201
+
+
+@bp.get("/settlements/<settlement_id>")
+@role_required("terminal")
+@documented(answer=SettlementAnswer, summary="One settlement of this terminal's institution")
+def get_settlement(settlement_id: str) -> dict[str, Any]:
+    found, refund = settlement_queries.for_institution(
+        session(), institution_id=_terminal().institution_id, settlement_id=settlement_id
+    )
+    return _settlement_answer(found, refund)
+
+
+@bp.post("/settlements/<settlement_id>/refund")
+@role_required("terminal")
+@documented(answer=SettlementAnswer, summary="Refund a settlement: every fen back where it came")
+def refund_settlement(settlement_id: str) -> dict[str, Any]:
+    w = wiring()
+    found, refund = settlement.refund(
+        session(), clock=w.clock, terminal=_terminal(), settlement_id=settlement_id
+    )
+    return _settlement_answer(found, refund)
+
+
+@bp.get("/reconciliation")
+@role_required("terminal")
+@documented(query=ReconciliationQuery, answer=ReconciliationAnswer, summary="The day's figures")
+def reconciliation() -> dict[str, Any]:
+    query = parse_query(ReconciliationQuery)
+    w = wiring()
+    day = query.date or beijing_date(w.clock.now())
+    figures = settlement_queries.reconciliation(
+        session(), institution_id=_terminal().institution_id, day=day
+    )
+    return ReconciliationAnswer(
+        date=day.isoformat(),
+        institution_code=str(claims().get("inst_code", "")),
+        settlements=SettlementFigures(
+            count=figures.count,
+            total_fen=figures.total_fen,
+            fund_fen=figures.fund_fen,
+            personal_account_fen=figures.personal_account_fen,
+            mutual_aid_fen=figures.mutual_aid_fen,
+            cash_fen=figures.cash_fen,
+        ),
+        refunds=RefundFigures(count=figures.refund_count, amount_fen=figures.refund_fen),
+        digest=figures.digest,
     ).model_dump()

@@ -1,0 +1,151 @@
+"""The holder's personal account: balance, statement, payment password, password-free limit.
+
+CONTRACT.md, Phone app: GET /api/v1/account, GET /api/v1/account/transactions,
+PUT /api/v1/account/payment-password, PUT /api/v1/account/password-free-limit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint
+from pydantic import Field
+
+from server.accounts import queries, service
+from server.clock import iso
+from server.db import session
+from server.http import (
+    Answer,
+    Schema,
+    current_user_id,
+    documented,
+    parse,
+    parse_query,
+    role_required,
+)
+from server.wiring import wiring
+
+bp = Blueprint("account", __name__, url_prefix="/api/v1/account")
+
+SixDigits = Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class PasswordChange(Schema):
+    old_password: SixDigits
+    new_password: SixDigits
+
+
+class LimitChange(Schema):
+    limit_fen: int
+    payment_password: SixDigits
+
+
+class Ok(Answer):
+    ok: bool = True
+
+
+class AccountAnswer(Answer):
+    balance_fen: int
+    password_free_limit_fen: int
+    password_locked_until: str | None
+
+
+class StatementQuery(Schema):
+    cursor: Annotated[str | None, Field(pattern=r"^\d{1,19}$")] = None
+    limit: Annotated[int, Field(ge=1, le=queries.MAX_PAGE)] = 20
+
+
+class StatementItem(Answer):
+    id: str
+    kind: Literal[
+        "credit", "interest", "payment", "refund", "premium", "mutual_aid_out", "reimbursement"
+    ]
+    direction: Literal["in", "out"]
+    amount_fen: int = Field(description="the amount moved, always positive; see direction")
+    balance_after_fen: int
+    at: str
+    reference: str
+
+
+class StatementAnswer(Answer):
+    items: list[StatementItem]
+    next_cursor: str | None
+
+
+@bp.get("")
+@role_required("user")
+@documented(answer=AccountAnswer, summary="Balance, password-free limit and password lock")
+def account() -> dict[str, Any]:
+    found = service.summary(session(), store=wiring().store, user_id=current_user_id())
+    return AccountAnswer(
+        balance_fen=found.balance_fen,
+        password_free_limit_fen=found.password_free_limit_fen,
+        password_locked_until=iso(found.password_locked_until)
+        if found.password_locked_until
+        else None,
+    ).model_dump()
+
+
+@bp.get("/transactions")
+@role_required("user")
+@documented(query=StatementQuery, answer=StatementAnswer, summary="Statement, newest first")
+def transactions() -> dict[str, Any]:
+    query = parse_query(StatementQuery)
+    holder = service.holder_of(session(), current_user_id())
+    lines, next_cursor = queries.statement_page(
+        session(),
+        account_id=holder.account_id,
+        before_entry_id=int(query.cursor) if query.cursor else None,
+        limit=query.limit,
+    )
+    return StatementAnswer(
+        items=[
+            StatementItem(
+                id=str(line.entry_id),
+                kind=line.kind,
+                direction="in" if line.amount_fen > 0 else "out",
+                amount_fen=abs(line.amount_fen),
+                balance_after_fen=line.balance_after_fen,
+                at=iso(line.at),
+                reference=line.reference,
+            )
+            for line in lines
+        ],
+        next_cursor=str(next_cursor) if next_cursor is not None else None,
+    ).model_dump()
+
+
+@bp.put("/payment-password")
+@role_required("user")
+@documented(body=PasswordChange, answer=Ok, summary="Change the payment password")
+def change_password() -> dict[str, Any]:
+    body = parse(PasswordChange)
+    w = wiring()
+    service.change_payment_password(
+        session(),
+        store=w.store,
+        hasher=w.hasher,
+        clock=w.clock,
+        user_id=current_user_id(),
+        old_password=body.old_password,
+        new_password=body.new_password,
+    )
+    return {"ok": True}
+
+
+@bp.put("/password-free-limit")
+@role_required("user")
+@documented(body=LimitChange, answer=Ok, summary="Set the password-free limit (限额免密)")
+def set_limit() -> dict[str, Any]:
+    body = parse(LimitChange)
+    w = wiring()
+    service.set_password_free_limit(
+        session(),
+        store=w.store,
+        hasher=w.hasher,
+        clock=w.clock,
+        user_id=current_user_id(),
+        limit_fen=body.limit_fen,
+        payment_password=body.payment_password,
+    )
+    return {"ok": True}

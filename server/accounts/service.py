@@ -1,0 +1,159 @@
+"""The holder's own account settings: the payment password and the password-free limit.
+
+DOMAIN.md, "Payment password": change with the old one; weak ones are refused; the password-free
+limit (限额免密) needs the password to change. The password is checked (store + slow hash)
+before the transaction that writes, never under a row lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.accounts.password_rules import weakness
+from server.accounts.passwords import PasswordHasher, check_payment_password, locked_until
+from server.audit import record
+from server.clock import Clock
+from server.db.models import Account, Person, User
+from server.errors import InvalidAmountError, NotActivatedError, WeakPasswordError
+from server.ports.store import ShortLivedStore
+from server.settlement.rules import MAX_AMOUNT_FEN
+
+
+@dataclass(frozen=True)
+class Holder:
+    user_id: int
+    person_id: int
+    account_id: int
+    id_number: str
+    phone: str | None
+    password_hash: str | None
+
+
+def holder_of(session: Session, user_id: int) -> Holder:
+    """The signed-in user's person and personal account; NOT_ACTIVATED before activation."""
+    with session.begin():
+        row = session.execute(
+            select(Person.id, Account.id, Person.id_number, Person.phone, Account.password_hash)
+            .join(User, User.person_id == Person.id)
+            .join(Account, Account.person_id == Person.id)
+            .where(User.id == user_id)
+        ).one_or_none()
+    if row is None:
+        raise NotActivatedError()
+    return Holder(user_id, row[0], row[1], row[2], row[3], row[4])
+
+
+def _actor(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def change_payment_password(
+    session: Session,
+    *,
+    store: ShortLivedStore,
+    hasher: PasswordHasher,
+    clock: Clock,
+    user_id: int,
+    old_password: str,
+    new_password: str,
+) -> None:
+    """Replace the payment password, given the old one.
+
+    The new one is judged first (WEAK_PASSWORD, details `reason`), so a weak choice costs no
+    attempt; then the old one is checked like at a till (PAYMENT_PASSWORD_INVALID with
+    `attempts_left`, PASSWORD_LOCKED with `locked_until`).
+    """
+    holder = holder_of(session, user_id)
+    why = weakness(new_password, id_number=holder.id_number, phone=holder.phone)
+    if why is not None:
+        raise WeakPasswordError(reason=why.value)
+    check_payment_password(
+        store=store,
+        hasher=hasher,
+        clock=clock,
+        account_id=holder.account_id,
+        password_hash=holder.password_hash,
+        password=old_password,
+    )
+    new_hash = hasher.hash(new_password)
+    now = clock.now()
+    with session.begin():
+        session.execute(
+            update(Account)
+            .where(Account.id == holder.account_id)
+            .values(
+                password_hash=new_hash,
+                password_is_initial=False,
+                password_pending=False,
+                password_changed_at=now,
+            )
+        )
+        record(
+            session,
+            at=now,
+            actor=_actor(user_id),
+            action="password.changed",
+            subject=f"account:{holder.account_id}",
+        )
+
+
+def set_password_free_limit(
+    session: Session,
+    *,
+    store: ShortLivedStore,
+    hasher: PasswordHasher,
+    clock: Clock,
+    user_id: int,
+    limit_fen: int,
+    payment_password: str,
+) -> None:
+    """Set the amount up to which a payment asks no password; needs the payment password."""
+    if not 0 <= limit_fen < MAX_AMOUNT_FEN:
+        raise InvalidAmountError("limit_fen is 0 .. 10^10-1 fen", reason="limit_out_of_range")
+    holder = holder_of(session, user_id)
+    check_payment_password(
+        store=store,
+        hasher=hasher,
+        clock=clock,
+        account_id=holder.account_id,
+        password_hash=holder.password_hash,
+        password=payment_password,
+    )
+    now = clock.now()
+    with session.begin():
+        session.execute(
+            update(Account)
+            .where(Account.id == holder.account_id)
+            .values(password_free_limit_fen=limit_fen)
+        )
+        record(
+            session,
+            at=now,
+            actor=_actor(user_id),
+            action="password_free_limit.set",
+            subject=f"account:{holder.account_id}",
+            limit_fen=limit_fen,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    balance_fen: int
+    password_free_limit_fen: int
+    password_locked_until: datetime | None
+
+
+def summary(session: Session, *, store: ShortLivedStore, user_id: int) -> Summary:
+    """The holder's balance, password-free limit and any password lock."""
+    holder = holder_of(session, user_id)
+    with session.begin():
+        balance, limit = session.execute(
+            select(Account.balance_fen, Account.password_free_limit_fen).where(
+                Account.id == holder.account_id
+            )
+        ).one()
+    return Summary(int(balance), int(limit), locked_until(store, holder.account_id))

@@ -1,0 +1,1 @@
+"""Physical social-security cards (社保卡): issue, report lost, issue a new one."""

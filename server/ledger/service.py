@@ -1,0 +1,227 @@
+"""Writing the journal: `post` turns checked postings into entries and cached balances.
+
+Every function here runs inside the caller's transaction (`with session.begin()` in a service);
+none commits. Issue 5, "A ledger".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from server.db.models import Account
+from server.ledger import rules
+from server.ledger.models import JournalEntry, JournalTransaction, SystemAccount
+
+FUND = "fund"  # the medical-insurance fund (统筹基金): credits, interest, its share of bills
+EXTERNAL = "external"  # money outside the system: cash, bank cards, WeChat, Alipay
+INSURER = "insurer"  # the supplementary insurer, paid premiums
+
+# Core tables: the hot path writes with plain statements, no ORM identity bookkeeping.
+_ACCOUNTS = cast(Table, Account.__table__)
+_TRANSACTIONS = cast(Table, JournalTransaction.__table__)
+_ENTRIES = cast(Table, JournalEntry.__table__)
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """A personal account (`accounts.id`) or a system account (`system_accounts.id`)."""
+
+    personal: bool
+    id: int
+
+
+def personal(account_id: int) -> AccountRef:
+    return AccountRef(True, account_id)
+
+
+def system(system_account_id: int) -> AccountRef:
+    return AccountRef(False, system_account_id)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One entry to write: the account, the signed amount, and what it is for that account."""
+
+    ref: AccountRef
+    amount_fen: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Who records a movement, when it happened in business terms, and when it was recorded."""
+
+    business_at: datetime
+    recorded_at: datetime
+    actor: str
+    request_id: str | None
+
+
+def system_accounts(
+    session: Session,
+    *,
+    now: datetime,
+    codes: Sequence[str] = (),
+    institution_ids: Sequence[int] = (),
+) -> dict[str, int]:
+    """Ids of system accounts by code (`fund`, `institution:<id>`, ...), made on first use.
+
+    Made with INSERT .. ON CONFLICT DO NOTHING, so two first uses racing make one row.
+    """
+    wanted: dict[str, tuple[str, int | None]] = {c: (c, None) for c in codes}
+    for inst in institution_ids:
+        wanted[f"institution:{inst}"] = ("institution", inst)
+    found: dict[str, int] = dict(
+        session.execute(
+            select(SystemAccount.code, SystemAccount.id).where(SystemAccount.code.in_(wanted))
+        ).all()
+    )
+    missing = [code for code in wanted if code not in found]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        for code in missing:
+            kind, institution = wanted[code]
+            session.execute(
+                make(SystemAccount)
+                .values(kind=kind, code=code, institution_id=institution, created_at=now)
+                .on_conflict_do_nothing()
+            )
+        found.update(
+            session.execute(
+                select(SystemAccount.code, SystemAccount.id).where(SystemAccount.code.in_(missing))
+            ).all()
+        )
+    return found
+
+
+def post(
+    session: Session,
+    *,
+    kind: rules.Kind,
+    lines: Sequence[Line],
+    stamp: Stamp,
+    reference: str,
+    reverses_id: int | None = None,
+) -> int:
+    """Write one balanced journal transaction and move the cached personal balances; its id.
+
+    The caller has locked (SELECT .. FOR UPDATE) every personal account it debits and checked
+    it can pay; the accounts' CHECK is the last guard. Each personal balance is moved by one
+    UPDATE .. RETURNING, so its entry's balance-after is exact even while others credit it.
+    Raises ValueError when the lines do not balance (a bug).
+    """
+    refs = [line.ref for line in lines]
+    if len(set(refs)) != len(refs):
+        raise ValueError("one entry per account and transaction")
+    rules.journal(kind, (rules.Posting(line.ref, line.amount_fen) for line in lines))
+    tx_id = session.execute(
+        insert(_TRANSACTIONS)
+        .values(
+            kind=kind.value,
+            business_at=stamp.business_at,
+            recorded_at=stamp.recorded_at,
+            actor=stamp.actor,
+            request_id=stamp.request_id,
+            reference=reference,
+            reverses_id=reverses_id,
+        )
+        .returning(_TRANSACTIONS.c.id)
+    ).scalar_one()
+    rows = []
+    # Personal balances move in account-id order: two transactions crediting the same accounts
+    # take their row locks in one order and cannot deadlock.
+    for line in sorted(lines, key=lambda li: (not li.ref.personal, li.ref.id)):
+        balance_after: int | None = None
+        if line.ref.personal:
+            balance_after = session.execute(
+                update(_ACCOUNTS)
+                .where(_ACCOUNTS.c.id == line.ref.id)
+                .values(balance_fen=_ACCOUNTS.c.balance_fen + line.amount_fen)
+                .returning(_ACCOUNTS.c.balance_fen)
+            ).scalar_one()
+        rows.append(
+            {
+                "transaction_id": tx_id,
+                "account_id": line.ref.id if line.ref.personal else None,
+                "system_account_id": None if line.ref.personal else line.ref.id,
+                "kind": line.kind,
+                "amount_fen": line.amount_fen,
+                "balance_after_fen": balance_after,
+                "business_at": stamp.business_at,
+                "recorded_at": stamp.recorded_at,
+                "actor": stamp.actor,
+                "request_id": stamp.request_id,
+            }
+        )
+    session.execute(insert(_ENTRIES), rows)
+    return int(tx_id)
+
+
+def reverse(
+    session: Session,
+    *,
+    transaction_id: int,
+    kind: rules.Kind,
+    entry_kind: str,
+    stamp: Stamp,
+    reference: str,
+) -> int:
+    """Write the transaction that undoes `transaction_id`, entry by entry; its id.
+
+    Each amount goes back to the account it came from. The original's `reverses_id` link is
+    unique, so a transaction is reversed at most once.
+    """
+    entries = session.execute(
+        select(
+            JournalEntry.account_id, JournalEntry.system_account_id, JournalEntry.amount_fen
+        ).where(JournalEntry.transaction_id == transaction_id)
+    ).all()
+    lines = [
+        Line(
+            ref=personal(a) if a is not None else system(_some(s)),
+            amount_fen=-amount,
+            kind=entry_kind,
+        )
+        for a, s, amount in entries
+    ]
+    return post(
+        session,
+        kind=kind,
+        lines=lines,
+        stamp=stamp,
+        reference=reference,
+        reverses_id=transaction_id,
+    )
+
+
+def lock_balances(session: Session, account_ids: Sequence[int]) -> dict[int, int]:
+    """Lock personal accounts in ascending id order (the one order everyone uses); their balances.
+
+    Two settlements debiting overlapping accounts lock them in the same order, so they wait for
+    each other instead of deadlocking (and a deadlock that slips through is retried whole).
+    """
+    ordered = sorted(set(account_ids))
+    if not ordered:
+        return {}
+    rows = session.execute(
+        select(Account.id, Account.balance_fen)
+        .where(Account.id.in_(ordered))
+        .order_by(Account.id)
+        .with_for_update()
+    ).all()
+    return {int(a): int(b) for a, b in rows}
+
+
+def _some(value: int | None) -> int:
+    if value is None:
+        raise ValueError("an entry without an account")
+    return value

@@ -1,0 +1,78 @@
+"""Settlements and their refunds. Issue 5, "Settlement", "Idempotency", "Refunds".
+
+A settlement row is the answer to one `(institution, order_no)`; its money is in the journal
+(`transaction_id`). A refund is its own row, unique per settlement, so a settlement is refunded
+once whatever races; the settlement row itself is never changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base
+from server.db.types import UtcDateTime
+
+
+class Settlement(Base):
+    __tablename__ = "settlements"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "order_no"),
+        CheckConstraint(
+            "fund_fen + personal_account_fen + mutual_aid_fen + cash_fen = total_fen",
+            name="legs_add_up",
+        ),
+        CheckConstraint("fund_fen >= 0 AND fund_fen <= total_fen", name="fund_within_total"),
+        # The institution's day (reconciliation) and a person's year (family expenses).
+        Index("ix_settlements_institution_id_settled_at", "institution_id", "settled_at"),
+        Index("ix_settlements_person_id_settled_at", "person_id", "settled_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    terminal_id: Mapped[str] = mapped_column(String(36))
+    order_no: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the request body without the password: a retry with the same body answers this
+    # settlement again, another body under the same order_no is ORDER_NO_CONFLICT.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    presented_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    scene: Mapped[str] = mapped_column(String(32))
+    medium: Mapped[str] = mapped_column(String(16))
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    fund_fen: Mapped[int] = mapped_column(BigInteger)
+    personal_account_fen: Mapped[int] = mapped_column(BigInteger)  # the patient's own account
+    mutual_aid_fen: Mapped[int] = mapped_column(BigInteger)  # family accounts
+    cash_fen: Mapped[int] = mapped_column(BigInteger)
+    # [{account_id, source: "self" or relation, holder_masked, amount_fen}], in paying order
+    legs: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    password_checked: Mapped[bool] = mapped_column(Boolean)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"))
+    settled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class SettlementRefund(Base):
+    __tablename__ = "settlement_refunds"
+    __table_args__ = (
+        Index("ix_settlement_refunds_institution_id_refunded_at", "institution_id", "refunded_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    settlement_id: Mapped[str] = mapped_column(ForeignKey("settlements.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
+    terminal_id: Mapped[str] = mapped_column(String(36))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"))
+    refunded_at: Mapped[datetime] = mapped_column(UtcDateTime)

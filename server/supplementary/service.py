@@ -1,0 +1,97 @@
+"""Buying supplementary insurance (北京普惠健康保) from one's own personal account (002).
+
+The account must cover the whole premium (INSUFFICIENT_BALANCE otherwise: no part is paid in
+cash here). One purchase per insured person, product and Beijing year; asking again answers the
+first purchase, so a retried request never pays twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit import record, request_id_var
+from server.clock import Clock, beijing_date
+from server.db import run_in_transaction
+from server.errors import InsufficientBalanceError, InvalidAmountError
+from server.ledger import service as ledger
+from server.ledger.rules import Kind
+from server.settlement.rules import MAX_AMOUNT_FEN
+from server.supplementary.models import SupplementaryPurchase
+
+
+@dataclass(frozen=True)
+class Purchased:
+    purchase: SupplementaryPurchase
+    replayed: bool
+
+
+def buy_for_self(
+    session: Session,
+    *,
+    clock: Clock,
+    user_id: int,
+    person_id: int,
+    account_id: int,
+    product_code: str,
+    premium_fen: int,
+) -> Purchased:
+    """Pay a premium from the holder's account for the holder."""
+    if not 0 < premium_fen < MAX_AMOUNT_FEN:
+        raise InvalidAmountError("premium_fen is 1 .. 10^10-1 fen", reason="premium_out_of_range")
+
+    def work(s: Session) -> Purchased:
+        now = clock.now()
+        year = beijing_date(now).year
+        balance = ledger.lock_balances(s, [account_id])[account_id]
+        earlier = s.scalar(
+            select(SupplementaryPurchase).where(
+                SupplementaryPurchase.insured_person_id == person_id,
+                SupplementaryPurchase.product_code == product_code,
+                SupplementaryPurchase.year == year,
+            )
+        )
+        if earlier is not None:
+            return Purchased(earlier, replayed=True)
+        if balance < premium_fen:
+            raise InsufficientBalanceError(balance_fen=balance, premium_fen=premium_fen)
+        purchase_id = str(uuid.uuid4())
+        actor = f"user:{user_id}"
+        insurer = ledger.system_accounts(s, now=now, codes=[ledger.INSURER])[ledger.INSURER]
+        tx_id = ledger.post(
+            s,
+            kind=Kind.PREMIUM,
+            lines=[
+                ledger.Line(ledger.personal(account_id), -premium_fen, Kind.PREMIUM.value),
+                ledger.Line(ledger.system(insurer), premium_fen, Kind.PREMIUM.value),
+            ],
+            stamp=ledger.Stamp(now, now, actor, request_id_var.get()),
+            reference=f"premium:{purchase_id}",
+        )
+        purchase = SupplementaryPurchase(
+            id=purchase_id,
+            payer_account_id=account_id,
+            insured_person_id=person_id,
+            product_code=product_code,
+            year=year,
+            premium_fen=premium_fen,
+            transaction_id=tx_id,
+            purchased_at=now,
+        )
+        s.add(purchase)
+        record(
+            s,
+            at=now,
+            actor=actor,
+            action="premium.paid",
+            subject=f"purchase:{purchase_id}",
+            product_code=product_code,
+            premium_fen=premium_fen,
+        )
+        s.flush()
+        return Purchased(purchase, replayed=False)
+
+    return run_in_transaction(session, work)

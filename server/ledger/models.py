@@ -161,5 +161,8 @@ for _table in APPEND_ONLY_TABLES:
             event.listen(
                 Base.metadata.tables[_table],
                 "after_create",
-                DDL(_sql).execute_if(dialect=_dialect),  # type: ignore[no-untyped-call]
+                # DDL formats its text with %, so the function's own % signs are doubled.
+                DDL(_sql.replace("%", "%%")).execute_if(  # type: ignore[no-untyped-call]
+                    dialect=_dialect
+                ),
             )

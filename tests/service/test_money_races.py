@@ -6,7 +6,6 @@ unique keys); the assertions are what the patient and the cashier would see afte
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -27,15 +26,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 WORKERS = 24  # below the engine's pool (10 + 20 overflow), so every thread gets a connection
 
 
-def _at_once(
-    n: int, make: Callable[[], Any], app: Flask, call: Callable[[FlaskClient], Any]
-) -> list[Any]:
-    start = threading.Barrier(min(n, WORKERS))
+def _at_once(n: int, app: Flask, call: Callable[[FlaskClient], Any]) -> list[Any]:
+    """Run `call` n times from WORKERS threads, the first wave released together."""
+    first_wave = min(n, WORKERS)
+    start = threading.Barrier(first_wave)
 
-    def one(_i: int) -> Any:
+    def one(i: int) -> Any:
         client = app.test_client()
-        with contextlib.suppress(threading.BrokenBarrierError):  # the last, smaller wave
-            start.wait(timeout=10)
+        if i < first_wave:  # the first wave starts together; the rest follow as threads free up
+            start.wait(timeout=30)
         return call(client)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

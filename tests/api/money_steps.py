@@ -94,3 +94,34 @@ def balance(insured: Insured) -> int:
 
 def till(clerk: Clerk, code: str = "H001") -> Terminal:
     return clerk.hospital_with_terminal(code).sign_in()
+
+
+def scan_token(terminal: Terminal, phone: Phone) -> str:
+    """The patient shows the code; the till scans it and gets a one-use scan token."""
+    r = phone.get("/credential/qr")
+    assert r.status_code == 200, r.get_json()
+    r = terminal.post("/scan", {"qr_text": r.get_json()["qr_text"]})
+    assert r.status_code == 200, r.get_json()
+    return str(r.get_json()["scan_token"])
+
+
+def ecredential_bill(
+    token: str,
+    *,
+    total_fen: int,
+    fund_fen: int,
+    scene: str = "outpatient",
+    order_no: str | None = None,
+    payment_password: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "order_no": order_no or new_order_no(),
+        "scene": scene,
+        "medium": "ecredential",
+        "scan_token": token,
+        "total_fen": total_fen,
+        "fund_fen": fund_fen,
+    }
+    if payment_password is not None:
+        body["payment_password"] = payment_password
+    return body

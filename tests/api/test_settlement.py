@@ -1,6 +1,7 @@
 """Settlement at the till, refunds and the day's reconciliation, as a cashier and patient see them.
 
-The card medium is used where a test needs no QR code; DOMAIN.md's worked examples are in fen.
+The card medium is used here (the code's own tests are in test_settlement_ecredential.py);
+DOMAIN.md's worked examples are in fen.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import hashlib
 import pytest
 from flask.testing import FlaskClient
 
-from server.mutual_aid.queries import DrawSource
 from tests.actors import Clerk, bearer, error_code
 from tests.api.money_steps import (
     balance,
@@ -296,63 +296,6 @@ def test_another_institution_neither_sees_nor_refunds_a_settlement(
     assert r.status_code == 404 and error_code(r) == "NOT_FOUND"
     assert balance(p) == 49000
     assert ours.get(f"/settlements/{settlement_id}").status_code == 200
-
-
-def test_mutual_aid_pays_after_own_account_in_the_patients_order(
-    client: FlaskClient, clerk: Clerk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The filings are issue 6's; here the seam returns two real holders' accounts.
-    t = till(clerk)
-    patient = insured_with_money(client, clerk, "蒋老汉", "13900000014", 10000)
-    daughter = insured_with_money(client, clerk, "蒋小红", "13900000015", 20000)
-    son = insured_with_money(client, clerk, "蒋小明", "13900000016", 50000)
-    accounts = {}
-    for who in (daughter, son):
-        accounts[who.spec.name] = _account_id(client, who.spec.id_number)
-
-    def sources(_session: object, *, beneficiary_person_id: int, at: object) -> list[DrawSource]:
-        return [
-            DrawSource(0, accounts["蒋小红"], "child", "蒋**"),
-            DrawSource(0, accounts["蒋小明"], "child", "蒋**"),
-        ]
-
-    monkeypatch.setattr("server.settlement.service.drawable_sources", sources)
-    r = t.post(
-        "/settlements",
-        card_bill(
-            patient.card_no, total_fen=126092, fund_fen=88264, payment_password=patient.password
-        ),
-    )
-    assert r.status_code == 201, r.get_json()
-    body = r.get_json()
-    assert [(leg["source"], leg["amount_fen"]) for leg in body["paid_from_accounts"]] == [
-        ("self", 10000),
-        ("child", 20000),
-        ("child", 7828),
-    ]
-    assert body["cash_due_fen"] == 0
-    assert (balance(patient), balance(daughter), balance(son)) == (0, 0, 50000 - 7828)
-    items = daughter.phone.get("/account/transactions").get_json()["items"]
-    assert items[0]["kind"] == "mutual_aid_out" and items[0]["amount_fen"] == 20000
-    # a refund puts each fen back into the account it came from
-    assert t.post(f"/settlements/{body['settlement_id']}/refund").status_code == 200
-    assert (balance(patient), balance(daughter), balance(son)) == (10000, 20000, 50000)
-
-
-def _account_id(client: FlaskClient, id_number: str) -> int:
-    from sqlalchemy import select
-
-    from server.db.models import Account, Person
-
-    db = client.application.extensions["wiring"].db
-    with db.sessions() as s:
-        found = s.scalar(
-            select(Account.id)
-            .join(Person, Person.id == Account.person_id)
-            .where(Person.id_number == id_number)
-        )
-    assert found is not None
-    return int(found)
 
 
 def test_the_days_reconciliation_adds_up_and_its_digest_can_be_recomputed(

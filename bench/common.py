@@ -21,6 +21,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def scratch_database(default_sqlite: str) -> str:
+    """The benchmark's database: BENCH_DATABASE_URL (a scratch PostgreSQL database, emptied and
+    migrated here, never DATABASE_URL) or a new SQLite file."""
+    from sqlalchemy import create_engine, text
+
+    import server.db.all_models  # noqa: F401
+    from server.cli import migrate
+    from server.db.base import Base
+
+    url = os.environ.get("BENCH_DATABASE_URL") or default_sqlite
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    migrate(url)
+    return url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -148,9 +168,9 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
-def ceiling(total: int = 4000, clients: int = 8, workers: int = 2) -> Result:
+def ceiling(total: int = 4000, clients: int = 8, workers: int = 2, threads: int = 1) -> Result:
     """Requests per second of a bare Flask endpoint through the same gunicorn set-up."""
-    with gunicorn("bench.bare_app:app", workers=workers) as host:
+    with gunicorn("bench.bare_app:app", workers=workers, threads=threads) as host:
         drive(host, lambda i: ("GET", "/ping", None, {}), 400, clients)  # warm up
         return drive(host, lambda i: ("GET", "/ping", None, {}), total, clients)
 

@@ -4,7 +4,7 @@ the same run, and the pure verification cost in-process (issue 4, "Speed").
 Every scan is a fresh, genuine code (once-only is real), made beforehand by the reference phone
 generator from one offline kit per client process, so each client's counters grow in order. The
 server is production-configured (TESTING off, a key file, argon2id at full cost) on a SQLite file,
-or on DATABASE_URL / REDIS_URL when they are set.
+or on BENCH_DATABASE_URL (a scratch database, emptied first) / REDIS_URL when they are set.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import ceiling, drive, gunicorn, table
+from bench.common import ceiling, drive, gunicorn, scratch_database, table
 from mobile_api.offline import OfflineGenerator
 from server import create_app
-from server.cli import migrate
 from server.credentials import ec1
 from server.credentials.keys import ServerKey, create_key_file, public_raw
 
 SCANS = 3000
 CLIENTS = 6
 WORKERS = 2
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))  # gthread: overlap commit waits
 
 
 def _setup(env: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
@@ -138,7 +138,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         key_file = Path(tmp) / "signing-keys.pem"
         create_key_file(key_file)
-        url = os.environ.get("DATABASE_URL") or f"sqlite+pysqlite:///{tmp}/bench.db"
+        url = scratch_database(f"sqlite+pysqlite:///{tmp}/bench.db")
         env = {
             "DATABASE_URL": url,
             "JWT_SECRET_KEY": secrets.token_urlsafe(32),
@@ -150,13 +150,12 @@ def main() -> None:
         }
         if os.environ.get("REDIS_URL"):
             env["REDIS_URL"] = os.environ["REDIS_URL"]
-        migrate(url)
         terminal, kits = _setup(env)
         headers = {"Authorization": f"Bearer {terminal}"}
         per_client = SCANS // CLIENTS
         received = datetime.now(UTC)
         phones = [OfflineGenerator.from_kit(kit, received_at=received) for kit in kits]
-        with gunicorn("wsgi:app", env=env, workers=WORKERS) as host:
+        with gunicorn("wsgi:app", env=env, workers=WORKERS, threads=THREADS) as host:
             warm = _codes(phones, 20)
             drive(
                 host,
@@ -181,7 +180,7 @@ def main() -> None:
                 per_client * CLIENTS,
                 CLIENTS,
             )
-        bare = ceiling(total=SCANS, clients=CLIENTS, workers=WORKERS)
+        bare = ceiling(total=SCANS, clients=CLIENTS, workers=WORKERS, threads=THREADS)
     store = "Redis" if env.get("REDIS_URL") else "database table"
     db = "PostgreSQL" if url.startswith("postgresql") else "SQLite file"
     print(

@@ -175,10 +175,14 @@ def test_after_revoking_and_activating_again_me_shows_the_new_active_credential(
     phone = Phone(client, person.phone).sign_in()
     first = phone.activate(person).get_json()["credential_id"]
     assert phone.post("/credential/revoke").status_code == 200
-    assert phone.get("/me").get_json()["credential"] == {"credential_id": first,
-                                                          "status": "revoked"}
+    assert phone.get("/me").get_json()["credential"] == {
+        "credential_id": first,
+        "status": "revoked",
+    }
     second = phone.activate(person)
     assert second.status_code == 201
     # same instant on the frozen clock: the active credential must still win
     assert phone.get("/me").get_json()["credential"] == {
-        "credential_id": second.get_json()["credential_id"], "status": "active"}
+        "credential_id": second.get_json()["credential_id"],
+        "status": "active",
+    }

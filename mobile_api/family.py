@@ -5,15 +5,24 @@ CONTRACT.md: Phone app, /api/v1/family. DOMAIN.md: "Family proxy accounts".
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint
 from pydantic import Field
 
+from server.clock import beijing_date
 from server.db import session
 from server.family import service
 from server.family.rules import RELATIONS
-from server.http import Answer, Schema, current_user_id, documented, parse, role_required
+from server.http import (
+    Answer,
+    Schema,
+    current_user_id,
+    documented,
+    parse,
+    parse_query,
+    role_required,
+)
 from server.wiring import wiring
 
 bp = Blueprint("family", __name__, url_prefix="/api/v1/family")
@@ -50,6 +59,36 @@ class Member(Answer):
 
 class MemberList(Answer):
     members: list[Member]
+
+
+class ExpensesQuery(Schema):
+    year: Annotated[
+        int | None,
+        Field(ge=1990, le=2100, description="Beijing calendar year; this year if absent"),
+    ] = None
+
+
+class Visit(Answer):
+    date: str
+    institution: str
+    scene: str | None = Field(description="null for a manual claim (手工报销)")
+    kind: Literal["settlement", "manual_claim"]
+    total_fen: int
+    fund_fen: int
+    personal_account_fen: int = Field(description="own account and family accounts together")
+    mutual_aid_fen: int = Field(description="of personal_account_fen, paid by family accounts")
+    cash_fen: int
+
+
+class ExpensesAnswer(Answer):
+    member_id: str
+    year: int
+    total_fen: int
+    fund_fen: int
+    personal_account_fen: int
+    mutual_aid_fen: int
+    cash_fen: int
+    visits: list[Visit]
 
 
 class Unbound(Answer):
@@ -94,3 +133,42 @@ def unbind(member_id: str) -> dict[str, Any]:
         session(), user_id=current_user_id(), member_id=member_id, clock=wiring().clock
     )
     return {"member_id": member_id, "status": "unbound"}
+
+
+@bp.get("/members/<member_id>/expenses")
+@role_required("user")
+@documented(
+    query=ExpensesQuery,
+    answer=ExpensesAnswer,
+    summary="A bound member's medical expenses in a year: fund, personal account, cash, visits",
+)
+def expenses(member_id: str) -> dict[str, Any]:
+    query = parse_query(ExpensesQuery)
+    year = query.year or beijing_date(wiring().clock.now()).year
+    found = service.member_expenses(
+        session(), user_id=current_user_id(), member_id=member_id, year=year
+    )
+    t = found.totals
+    return ExpensesAnswer(
+        member_id=found.member_id,
+        year=found.year,
+        total_fen=t.total_fen,
+        fund_fen=t.fund_fen,
+        personal_account_fen=t.personal_account_fen,
+        mutual_aid_fen=t.mutual_aid_fen,
+        cash_fen=t.cash_fen,
+        visits=[
+            Visit(
+                date=v.on.isoformat(),
+                institution=v.institution,
+                scene=v.scene,
+                kind=v.kind,
+                total_fen=v.total_fen,
+                fund_fen=v.fund_fen,
+                personal_account_fen=v.personal_account_fen,
+                mutual_aid_fen=v.mutual_aid_fen,
+                cash_fen=v.cash_fen,
+            )
+            for v in found.visits
+        ],
+    ).model_dump()

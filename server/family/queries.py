@@ -1,4 +1,5 @@
-"""Reads of family proxy bindings (亲情账户), used by the QR code, /me and the family routes.
+"""Reads of family proxy bindings (亲情账户), used by the QR code, /me and the family routes,
+and of a member's yearly expenses.
 
 DOMAIN.md: "Family proxy accounts". Only live bindings count: once a member is unbound, every
 read here answers as if the binding had never been, so proxy codes stop at once.
@@ -12,11 +13,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from server.clock import iso
-from server.db.models import Person
+from server.clock import beijing_date, iso
+from server.db.models import Institution, Person
 from server.errors import NotFoundError
 from server.family.models import FamilyMember
+from server.family.rules import Visit, beijing_year_bounds, claim_visit
 from server.privacy import mask_id_number, mask_name
+from server.reimbursement.service import approved_claims
+from server.settlement.models import Settlement, SettlementRefund
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,53 @@ def member_views(session: Session, *, user_id: int) -> list[MemberView]:
 def members_of(session: Session, *, user_id: int) -> list[dict[str, object]]:
     """The user's bound members, masked, for GET /api/v1/me."""
     return [view.as_dict() for view in member_views(session, user_id=user_id)]
+
+
+def yearly_visits(session: Session, *, person_id: int, year: int) -> list[Visit]:
+    """A person's visits in a Beijing calendar year, by date: real-time settlements (except
+    refunded ones: that bill was given back) and approved manual claims."""
+    start, end = beijing_year_bounds(year)
+    settled = session.execute(
+        select(Settlement, Institution.name)
+        .join(Institution, Institution.id == Settlement.institution_id)
+        .outerjoin(SettlementRefund, SettlementRefund.settlement_id == Settlement.id)
+        .where(
+            Settlement.person_id == person_id,
+            Settlement.settled_at >= start,
+            Settlement.settled_at < end,
+            SettlementRefund.id.is_(None),
+        )
+    ).all()
+    visits = [
+        Visit(
+            on=beijing_date(s.settled_at),
+            institution=institution,
+            scene=s.scene,
+            kind="settlement",
+            total_fen=s.total_fen,
+            fund_fen=s.fund_fen,
+            personal_account_fen=s.personal_account_fen + s.mutual_aid_fen,
+            mutual_aid_fen=s.mutual_aid_fen,
+            cash_fen=s.cash_fen,
+        )
+        for s, institution in settled
+    ]
+    claims = approved_claims(session, person_id=person_id, year=year)
+    names: dict[int, str] = {
+        institution_id: name
+        for institution_id, name in session.execute(
+            select(Institution.id, Institution.name).where(
+                Institution.id.in_({c.institution_id for c in claims})
+            )
+        )
+    }
+    visits += [
+        claim_visit(
+            on=c.visit_date,
+            institution=names[c.institution_id],
+            total_fen=c.total_fen,
+            fund_fen=c.fund_fen,
+        )
+        for c in claims
+    ]
+    return sorted(visits, key=lambda v: v.on)

@@ -5,7 +5,13 @@ Pure: no Flask, no SQLAlchemy. The service maps each refusal to its contract err
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
+
+from server.clock import BEIJING
 
 # At most 5 family member sub-accounts per app user (001).
 FAMILY_LIMIT = 5
@@ -55,3 +61,63 @@ def binding_refusal(
     if bound_count >= FAMILY_LIMIT:
         return BindingRefusal.LIMIT_REACHED
     return None
+
+
+# --- a member's yearly medical expenses ------------------------------------------------------
+@dataclass(frozen=True)
+class Visit:
+    """One visit in a year's expenses: a real-time settlement, or an approved manual claim."""
+
+    on: date  # the Beijing calendar day of the visit
+    institution: str
+    scene: str | None  # None for a manual claim (the agency records no scene)
+    kind: Literal["settlement", "manual_claim"]
+    total_fen: int
+    fund_fen: int
+    personal_account_fen: int  # own account and family mutual-aid accounts together
+    mutual_aid_fen: int  # of personal_account_fen, what family accounts paid
+    cash_fen: int
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    total_fen: int
+    fund_fen: int
+    personal_account_fen: int
+    mutual_aid_fen: int
+    cash_fen: int
+
+
+def claim_visit(*, on: date, institution: str, total_fen: int, fund_fen: int) -> Visit:
+    """A manual claim (手工报销) as a visit: the patient paid the whole bill at the counter and
+    the agency pays back the fund's share, so what is left to them was paid in cash (001)."""
+    return Visit(
+        on=on,
+        institution=institution,
+        scene=None,
+        kind="manual_claim",
+        total_fen=total_fen,
+        fund_fen=fund_fen,
+        personal_account_fen=0,
+        mutual_aid_fen=0,
+        cash_fen=total_fen - fund_fen,
+    )
+
+
+def year_totals(visits: Sequence[Visit]) -> YearTotals:
+    """The year's sums; fund + personal account + cash always make the total."""
+    totals = YearTotals(
+        total_fen=sum(v.total_fen for v in visits),
+        fund_fen=sum(v.fund_fen for v in visits),
+        personal_account_fen=sum(v.personal_account_fen for v in visits),
+        mutual_aid_fen=sum(v.mutual_aid_fen for v in visits),
+        cash_fen=sum(v.cash_fen for v in visits),
+    )
+    if totals.fund_fen + totals.personal_account_fen + totals.cash_fen != totals.total_fen:
+        raise ValueError("a visit whose parts do not make its total")
+    return totals
+
+
+def beijing_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The first instant of a Beijing calendar year and of the next one."""
+    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year + 1, 1, 1, tzinfo=BEIJING)

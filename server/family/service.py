@@ -28,8 +28,16 @@ from server.errors import (
 )
 from server.family.models import FamilyMember
 from server.family.people import roster_person, signed_in_person_id
-from server.family.queries import MemberView, member_views
-from server.family.rules import FAMILY_LIMIT, RELATIONS, BindingRefusal, binding_refusal
+from server.family.queries import MemberView, member_views, proxy_member, yearly_visits
+from server.family.rules import (
+    FAMILY_LIMIT,
+    RELATIONS,
+    BindingRefusal,
+    Visit,
+    YearTotals,
+    binding_refusal,
+    year_totals,
+)
 from server.ports.face import FaceVerifier
 
 
@@ -174,3 +182,20 @@ def list_members(session: Session, *, user_id: int) -> list[MemberView]:
     """The user's live bindings, masked (none before activation: binding needs it)."""
     with session.begin():
         return member_views(session, user_id=user_id)
+
+
+@dataclass(frozen=True)
+class Expenses:
+    member_id: str
+    year: int
+    totals: YearTotals
+    visits: list[Visit]
+
+
+def member_expenses(session: Session, *, user_id: int, member_id: str, year: int) -> Expenses:
+    """A bound member's medical expenses in a Beijing calendar year (001: "annual medical
+    expenses"). Raises NOT_FOUND unless this user has a live binding of that member."""
+    with session.begin():
+        member = proxy_member(session, user_id=user_id, member_id=member_id)
+        visits = yearly_visits(session, person_id=member.person_id, year=year)
+    return Expenses(member_id=member_id, year=year, totals=year_totals(visits), visits=visits)

@@ -65,6 +65,10 @@ class StatementItem(Answer):
     balance_after_fen: int
     at: str
     reference: str
+    beneficiary_masked: str | None = Field(
+        default=None,
+        description="whose bill or premium it was, masked, when a family member's (mutual aid)",
+    )
 
 
 class StatementAnswer(Answer):
@@ -108,6 +112,7 @@ def transactions() -> dict[str, Any]:
                 balance_after_fen=line.balance_after_fen,
                 at=iso(line.at),
                 reference=line.reference,
+                beneficiary_masked=line.beneficiary_masked,
             )
             for line in lines
         ],

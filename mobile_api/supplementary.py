@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from flask import Blueprint
 from pydantic import Field
@@ -10,8 +10,8 @@ from pydantic import Field
 from server.accounts.service import holder_of
 from server.clock import iso
 from server.db import session
-from server.errors import RelationNotAllowedError
 from server.http import Answer, Schema, current_user_id, documented, parse, role_required
+from server.privacy import mask_id_number
 from server.supplementary import service
 from server.wiring import wiring
 
@@ -29,7 +29,7 @@ class PurchaseRequest(Schema):
 class PurchaseAnswer(Answer):
     purchase_id: str
     product_code: str
-    insured: Literal["self"]
+    insured: str = Field(description='"self", or the masked ID number of the beneficiary')
     year: int
     premium_fen: int
     purchased_at: str
@@ -45,25 +45,36 @@ class PurchaseAnswer(Answer):
 )
 def purchase() -> tuple[dict[str, Any], int]:
     body = parse(PurchaseRequest)
-    if body.insured != "self":
-        # TODO(issue 6): premiums for a filed spouse, parent or child, once filings exist.
-        raise RelationNotAllowedError("Only purchases for oneself are available yet")
     user_id = current_user_id()
     holder = holder_of(session(), user_id)
-    done = service.buy_for_self(
-        session(),
-        clock=wiring().clock,
-        user_id=user_id,
-        person_id=holder.person_id,
-        account_id=holder.account_id,
-        product_code=body.product_code,
-        premium_fen=body.premium_fen,
+    for_self = body.insured in ("self", holder.id_number)
+    done = (
+        service.buy_for_self(
+            session(),
+            clock=wiring().clock,
+            user_id=user_id,
+            person_id=holder.person_id,
+            account_id=holder.account_id,
+            product_code=body.product_code,
+            premium_fen=body.premium_fen,
+        )
+        if for_self
+        else service.buy_for_beneficiary(
+            session(),
+            clock=wiring().clock,
+            user_id=user_id,
+            holder_person_id=holder.person_id,
+            account_id=holder.account_id,
+            id_number=body.insured,
+            product_code=body.product_code,
+            premium_fen=body.premium_fen,
+        )
     )
     p = done.purchase
     answer = PurchaseAnswer(
         purchase_id=p.id,
         product_code=p.product_code,
-        insured="self",
+        insured="self" if for_self else mask_id_number(body.insured),
         year=p.year,
         premium_fen=p.premium_fen,
         purchased_at=iso(p.purchased_at),

@@ -136,16 +136,23 @@ def beneficiaries_of(session: Session, *, holder_person_id: int) -> list[Benefic
     ]
 
 
-def effective_filing(
-    session: Session, *, holder_person_id: int, beneficiary_person_id: int, at: datetime
-) -> MutualAidFiling | None:
-    """The holder's filing of this beneficiary when it is effective at `at` (e.g. to buy
-    supplementary insurance for them from the holder's account), else None."""
+def effective_beneficiary_id(
+    session: Session, *, holder_person_id: int, id_number: str, at: datetime
+) -> int | None:
+    """The person with this ID number when the holder's filing of them is effective at `at`
+    (to buy supplementary insurance for them from the holder's account), else None.
+
+    The filing row is locked, so a withdrawal waits until the caller's transaction ends.
+    """
+    beneficiary = aliased(Person)
     return session.scalar(
-        select(MutualAidFiling).where(
+        select(MutualAidFiling.beneficiary_person_id)
+        .join(beneficiary, beneficiary.id == MutualAidFiling.beneficiary_person_id)
+        .where(
             MutualAidFiling.holder_person_id == holder_person_id,
-            MutualAidFiling.beneficiary_person_id == beneficiary_person_id,
+            beneficiary.id_number == id_number,
             MutualAidFiling.effective_at <= at,
             _not_withdrawn_at(at),
         )
+        .with_for_update(of=MutualAidFiling)
     )

@@ -1,4 +1,5 @@
-"""Buying supplementary insurance (北京普惠健康保) from one's own personal account (002).
+"""Buying supplementary insurance (北京普惠健康保) from one's own personal account (002), for
+oneself or for a spouse, parent or child filed for mutual aid (家庭共济).
 
 The account must cover the whole premium (INSUFFICIENT_BALANCE otherwise: no part is paid in
 cash here). One purchase per insured person, product and Beijing year; asking again answers the
@@ -8,7 +9,9 @@ first purchase, so a retried request never pays twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +19,10 @@ from sqlalchemy.orm import Session
 from server.audit import record, request_id_var
 from server.clock import Clock, beijing_date
 from server.db import run_in_transaction
-from server.errors import InsufficientBalanceError, InvalidAmountError
+from server.errors import InsufficientBalanceError, InvalidAmountError, RelationNotAllowedError
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
+from server.mutual_aid.queries import effective_beneficiary_id
 from server.settlement.rules import MAX_AMOUNT_FEN
 from server.supplementary.models import SupplementaryPurchase
 
@@ -40,12 +44,72 @@ def buy_for_self(
     premium_fen: int,
 ) -> Purchased:
     """Pay a premium from the holder's account for the holder."""
+    return _buy(
+        session,
+        clock=clock,
+        user_id=user_id,
+        account_id=account_id,
+        product_code=product_code,
+        premium_fen=premium_fen,
+        insured=lambda _s, _now: person_id,
+    )
+
+
+def buy_for_beneficiary(
+    session: Session,
+    *,
+    clock: Clock,
+    user_id: int,
+    holder_person_id: int,
+    account_id: int,
+    id_number: str,
+    product_code: str,
+    premium_fen: int,
+) -> Purchased:
+    """Pay a premium from the holder's account for a spouse, parent or child the holder has
+    filed for mutual aid, with the filing in effect (002: from 2022-12-01). RELATION_NOT_ALLOWED
+    for anyone else (the answer does not tell whether the ID number is on the roster)."""
+
+    def insured(s: Session, now: datetime) -> int:
+        person_id = effective_beneficiary_id(
+            s, holder_person_id=holder_person_id, id_number=id_number, at=now
+        )
+        if person_id is None:
+            raise RelationNotAllowedError(
+                "Only for yourself, or a spouse, parent or child you have filed for mutual aid"
+                " whose filing is in effect",
+                reason="not_an_effective_beneficiary",
+            )
+        return person_id
+
+    return _buy(
+        session,
+        clock=clock,
+        user_id=user_id,
+        account_id=account_id,
+        product_code=product_code,
+        premium_fen=premium_fen,
+        insured=insured,
+    )
+
+
+def _buy(
+    session: Session,
+    *,
+    clock: Clock,
+    user_id: int,
+    account_id: int,
+    product_code: str,
+    premium_fen: int,
+    insured: Callable[[Session, datetime], int],
+) -> Purchased:
     if not 0 < premium_fen < MAX_AMOUNT_FEN:
         raise InvalidAmountError("premium_fen is 1 .. 10^10-1 fen", reason="premium_out_of_range")
 
     def work(s: Session) -> Purchased:
         now = clock.now()
         year = beijing_date(now).year
+        person_id = insured(s, now)
         balance = ledger.lock_balances(s, [account_id])[account_id]
         earlier = s.scalar(
             select(SupplementaryPurchase).where(

@@ -13,10 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from server.accounts.passwords import new_initial_password
+from server.cards import service as cards
+from server.clock import beijing_date
 from server.db.models import Account, Institution, Person
 from server.institutions import service as institutions
+from server.ledger import crediting
 from server.roster import service as roster
 from server.roster.rules import id_check_digit
 from server.wiring import Wiring
@@ -90,6 +94,8 @@ def load_demo(w: Wiring) -> Iterator[str]:
                 account.password_hash = w.hasher.hash(password)
                 account.password_pending = False
             passwords[row.id_number] = password
+        if "cards" not in state:
+            state["cards"] = _money(w, s, rows)
     DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
     DEMO_FILE.write_text(json.dumps(state, ensure_ascii=False, indent=2))
     DEMO_FILE.chmod(0o600)
@@ -129,6 +135,23 @@ def instructions(
         "consent": True,
     }
     yield _curl("POST", "/api/v1/activation", activation, bearer="<access_token>")
+    card_numbers = state.get("cards")
+    if isinstance(card_numbers, dict):
+        yield "Each person got this month's credit and a card; a card bill at the till:"
+        yield _curl(
+            "POST",
+            "/api/v1/terminal/settlements",
+            {
+                "order_no": "DEMO-0001",
+                "scene": "outpatient",
+                "medium": "card",
+                "card_no": card_numbers[first.id_number],
+                "total_fen": 126092,
+                "fund_fen": 88264,
+                "payment_password": passwords[first.id_number],
+            },
+            bearer="<terminal access_token from POST /api/v1/terminal/token>",
+        )
     yield f"  API description: {BASE}/openapi.json   health: {BASE}/readyz"
     yield ""
 
@@ -140,3 +163,26 @@ def _curl(method: str, path: str, body: dict[str, object], bearer: str | None = 
         f"  curl -s -X{method} {BASE}{path}{auth} -H 'content-type: application/json' "
         f"-d '{payload}'"
     )
+
+
+# Monthly credits of the demo persons (fen): a retiree's larger account, two employees'.
+DEMO_CREDITS_FEN = [256_800, 52_000, 31_500]
+
+
+def _money(w: Wiring, s: Session, rows: list[roster.RosterRow]) -> dict[str, str]:
+    """Credit this month's money to the demo persons and give each a card; their card numbers."""
+    month = f"{beijing_date(w.clock.now()):%Y-%m}"
+    crediting.credit_month(
+        s,
+        clock=w.clock,
+        month=month,
+        rows=[
+            crediting.CreditRow(row.id_number, amount)
+            for row, amount in zip(rows, DEMO_CREDITS_FEN, strict=True)
+        ],
+        actor="demo",
+    )
+    return {
+        row.id_number: cards.issue_card(s, clock=w.clock, id_number=row.id_number, actor="demo")
+        for row in rows
+    }

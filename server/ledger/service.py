@@ -6,12 +6,13 @@ none commits. Issue 5, "A ledger".
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -65,6 +66,25 @@ class Stamp:
     request_id: str | None
 
 
+# System account ids never change once committed, so each engine remembers them: a settlement
+# then finds the fund's, cash's and its institution's accounts without a query. Ids read or made
+# inside a transaction are remembered only once it commits (a rolled-back creation is forgotten).
+_KNOWN_SYSTEM_IDS: weakref.WeakKeyDictionary[object, dict[str, int]] = weakref.WeakKeyDictionary()
+_PENDING = "ledger.system_ids_pending"
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_system_ids(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        _KNOWN_SYSTEM_IDS.setdefault(session.get_bind(), {}).update(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_system_ids(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
 def system_accounts(
     session: Session,
     *,
@@ -79,6 +99,9 @@ def system_accounts(
     wanted: dict[str, tuple[str, int | None]] = {c: (c, None) for c in codes}
     for inst in institution_ids:
         wanted[f"institution:{inst}"] = ("institution", inst)
+    known = _KNOWN_SYSTEM_IDS.get(session.get_bind(), {})
+    if all(code in known for code in wanted):
+        return {code: known[code] for code in wanted}
     found: dict[str, int] = dict(
         session.execute(
             select(SystemAccount.code, SystemAccount.id).where(SystemAccount.code.in_(wanted))
@@ -100,6 +123,7 @@ def system_accounts(
                 select(SystemAccount.code, SystemAccount.id).where(SystemAccount.code.in_(missing))
             ).all()
         )
+    session.info.setdefault(_PENDING, {}).update(found)
     return found
 
 

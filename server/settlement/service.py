@@ -15,9 +15,9 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -129,16 +129,10 @@ def settle(
     PaymentPasswordInvalidError, PasswordLockedError.
     """
     digest = request.digest()
-    found = _existing(session, terminal.institution_id, request.order_no)
-    if found is not None:
-        return _replay(found, digest)
-    split = rules.split_burden(
-        scene=request.scene, total_fen=request.total_fen, fund_fen=request.fund_fen
-    )
     verified_account: int | None = None
     while True:
         try:
-            settled = run_in_transaction(
+            return run_in_transaction(
                 session,
                 _settle_in(
                     clock=clock,
@@ -146,11 +140,9 @@ def settle(
                     terminal=terminal,
                     request=request,
                     digest=digest,
-                    split=split,
                     verified_account=verified_account,
                 ),
             )
-            return Outcome(settled, replayed=False)
         except _PasswordNeeded as need:
             if verified_account is not None or request.payment_password is None:
                 raise PasswordRequiredError() from None
@@ -180,10 +172,24 @@ def _settle_in(
     terminal: Terminal,
     request: SettleRequest,
     digest: str,
-    split: rules.BurdenSplit,
     verified_account: int | None,
-) -> Callable[[Session], Settlement]:
-    def work(s: Session) -> Settlement:
+) -> Callable[[Session], Outcome]:
+    def work(s: Session) -> Outcome:
+        # The order check comes first, in the same transaction (one round trip fewer); a plain
+        # column read, the whole row is loaded only for a replay.
+        earlier = s.scalar(
+            select(Settlement.id).where(
+                Settlement.institution_id == terminal.institution_id,
+                Settlement.order_no == request.order_no,
+            )
+        )
+        if earlier is not None:
+            found = s.get(Settlement, earlier)
+            assert found is not None
+            return _replay(found, digest)
+        split = rules.split_burden(
+            scene=request.scene, total_fen=request.total_fen, fund_fen=request.fund_fen
+        )
         now = clock.now()
         presented_by: int | None = None
         if request.medium is rules.Medium.ECREDENTIAL:
@@ -195,11 +201,32 @@ def _settle_in(
         else:
             assert request.card_no is not None
             person_id = _card_holder(s, request.card_no)
-        own = s.execute(
-            select(Account.id, Account.password_hash, Account.password_free_limit_fen, Person.name)
+        sources = (
+            drawable_sources(s, beneficiary_person_id=person_id, at=now)
+            if split.personal_burden_fen > 0
+            else []
+        )
+        # Every account this bill may debit, locked in one statement in ascending id order.
+        locked = s.execute(
+            select(
+                Account.id,
+                Account.person_id,
+                Account.balance_fen,
+                Account.password_hash,
+                Account.password_free_limit_fen,
+                Person.name,
+            )
             .join(Person, Person.id == Account.person_id)
-            .where(Account.person_id == person_id)
-        ).one_or_none()
+            .where(
+                or_(
+                    Account.person_id == person_id,
+                    Account.id.in_([src.account_id for src in sources]),
+                )
+            )
+            .order_by(Account.id)
+            .with_for_update(of=Account)
+        ).all()
+        own = next((row for row in locked if row.person_id == person_id), None)
         if own is None:
             raise NotFoundError("This insured person has no personal account")
         password_needed = rules.needs_password(
@@ -212,16 +239,8 @@ def _settle_in(
         if password_needed and verified_account != own.id:
             raise _PasswordNeeded(own.id, own.password_hash)
 
-        sources = (
-            [
-                src
-                for src in drawable_sources(s, beneficiary_person_id=person_id, at=now)
-                if src.account_id != own.id
-            ]
-            if split.personal_burden_fen > 0
-            else []
-        )
-        balances = ledger.lock_balances(s, [own.id, *(src.account_id for src in sources)])
+        balances = {row.id: int(row.balance_fen) for row in locked}
+        sources = [src for src in sources if src.account_id != own.id]
         plan = rules.plan_payment(
             burden_fen=split.personal_burden_fen,
             own=rules.Source(own.id, balances[own.id]),
@@ -279,29 +298,28 @@ def _settle_in(
             stamp=ledger.Stamp(now, now, actor, request_id),
             reference=f"settlement:{settlement_id}",
         )
-        s.execute(
-            insert(_SETTLEMENTS).values(
-                id=settlement_id,
-                institution_id=terminal.institution_id,
-                terminal_id=terminal.terminal_id,
-                order_no=request.order_no,
-                request_digest=digest,
-                person_id=person_id,
-                presented_by_user_id=presented_by,
-                scene=request.scene.value,
-                medium=request.medium.value,
-                total_fen=split.total_fen,
-                fund_fen=split.fund_fen,
-                personal_account_fen=own_fen,
-                mutual_aid_fen=plan.accounts_fen - own_fen,
-                cash_fen=plan.cash_fen,
-                legs=legs,
-                password_checked=password_needed,
-                transaction_id=tx_id,
-                settled_at=now,
-                request_id=request_id,
-            )
-        )
+        values: dict[str, Any] = {
+            "id": settlement_id,
+            "institution_id": terminal.institution_id,
+            "terminal_id": terminal.terminal_id,
+            "order_no": request.order_no,
+            "request_digest": digest,
+            "person_id": person_id,
+            "presented_by_user_id": presented_by,
+            "scene": request.scene.value,
+            "medium": request.medium.value,
+            "total_fen": split.total_fen,
+            "fund_fen": split.fund_fen,
+            "personal_account_fen": own_fen,
+            "mutual_aid_fen": plan.accounts_fen - own_fen,
+            "cash_fen": plan.cash_fen,
+            "legs": legs,
+            "password_checked": password_needed,
+            "transaction_id": tx_id,
+            "settled_at": now,
+            "request_id": request_id,
+        }
+        s.execute(insert(_SETTLEMENTS).values(values))
         record(
             s,
             at=now,
@@ -314,9 +332,8 @@ def _settle_in(
             cash_fen=plan.cash_fen,
             password_checked=password_needed,
         )
-        settled = s.get(Settlement, settlement_id)
-        assert settled is not None
-        return settled
+        # The answer is what was written; no need to read it back.
+        return Outcome(Settlement(**values), replayed=False)
 
     return work
 

@@ -1,0 +1,303 @@
+"""Settlement: POST /api/v1/terminal/settlements through gunicorn on PostgreSQL, beside pgbench's
+built-in TPC-B-like transaction measured in the same run on the same server (issue 5, "Proof").
+
+Two figures, reported apart:
+- e-credential settlements (outpatient, no password): the ledger's own cost. Each request is a
+  fresh scan token of one of PERSONS activated patients, so requests really contend on accounts
+  the way a city's tills do (rarely on the same patient). The tokens are written straight into
+  `scan_tokens` during set-up: scanning has its own benchmark (bench/scan.py).
+- card settlements with the payment password: bounded by argon2id at production cost, by design.
+
+The server is production-configured (TESTING off, argon2id at full cost). It runs on two
+databases of its own, `bench_settle` and `bench_pgbench`, made afresh on the PostgreSQL server
+of DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432); REDIS_URL is used when set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import subprocess
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
+
+from bench.common import ceiling, drive, gunicorn, table
+from server import create_app
+from server.cli import migrate
+from server.credentials.keys import create_key_file
+from server.credentials.models import OfflineKit, ScanToken
+from server.db.models import Person
+from server.roster.rules import id_check_digit
+
+PERSONS = 60
+ECREDENTIAL_SETTLEMENTS = 3000
+CARD_SETTLEMENTS = 240
+CLIENTS = 8
+WORKERS = 4
+PGBENCH_SECONDS = 10
+
+
+def _server_url() -> Any:
+    given = os.environ.get("DATABASE_URL", "")
+    if not given.startswith("postgresql"):
+        given = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    return make_url(given)
+
+
+def _fresh_database(name: str) -> str:
+    """Drop and create `name` on the server; its SQLAlchemy URL."""
+    server = _server_url()
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def _person(i: int) -> dict[str, Any]:
+    first17 = f"110101198001{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}"[:14] + f"{i % 1000:03d}"
+    return {
+        "id_number": first17 + id_check_digit(first17),
+        "name": f"患者{i}",
+        "phone": f"139{i:08d}",
+        "region": "110000",
+        "insurance_type": "employee",
+        "face_template": "ZmFjZQ==",
+    }
+
+
+def _setup(env: dict[str, str]) -> dict[str, Any]:
+    """Admin, a hospital and its terminal, PERSONS activated patients with money and a card."""
+    app = create_app(dict(env))
+    c = app.test_client()
+    admin = c.post(
+        "/api/v1/admin/login",
+        json={"username": env["ADMIN_USERNAME"], "password": env["ADMIN_PASSWORD"]},
+    ).get_json()["access_token"]
+    ah = {"Authorization": f"Bearer {admin}"}
+    persons = [_person(i) for i in range(PERSONS)]
+    r = c.post("/api/v1/admin/insured", json={"persons": persons}, headers=ah)
+    assert r.status_code == 201, r.get_json()
+    r = c.post(
+        "/api/v1/admin/credits",
+        json={
+            "month": "2026-11",
+            "credits": [{"id_number": p["id_number"], "amount_fen": 10**9} for p in persons],
+        },
+        headers=ah,
+    )
+    assert r.status_code == 201, r.get_json()
+    c.post(
+        "/api/v1/admin/institutions",
+        json={"code": "B1", "name": "B", "kind": "hospital"},
+        headers=ah,
+    )
+    t = c.post("/api/v1/admin/terminals", json={"institution_code": "B1"}, headers=ah).get_json()
+    terminal = c.post("/api/v1/terminal/token", json=t).get_json()["access_token"]
+
+    passwords, cards = [], []
+    for p in persons:
+
+        def outbox(purpose: str, phone: str = p["phone"]) -> str:
+            messages = c.get(f"/api/v1/dev/sms-outbox?phone={phone}").get_json()["messages"]
+            return str([m for m in messages if m["purpose"] == purpose][-1]["code"])
+
+        c.post("/api/v1/auth/sms-code", json={"phone": p["phone"]})
+        tokens = c.post(
+            "/api/v1/auth/login", json={"phone": p["phone"], "code": outbox("login")}
+        ).get_json()
+        password = outbox("payment_password")
+        r = c.post(
+            "/api/v1/activation",
+            json={
+                "region": "110000",
+                "id_number": p["id_number"],
+                "name": p["name"],
+                "payment_password": password,
+                "face_image": "ZmFjZQ==",
+                "consent": True,
+            },
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
+        assert r.status_code == 201, r.get_json()
+        card = c.post("/api/v1/admin/cards", json={"id_number": p["id_number"]}, headers=ah)
+        passwords.append(password)
+        cards.append(card.get_json()["card_no"])
+
+    # One fresh scan token per e-credential settlement (what a scan would have granted).
+    db = app.extensions["wiring"].db
+    now = datetime.now(UTC)
+    tokens_out: list[str] = []
+    with db.sessions() as s, s.begin():
+        kits = {
+            person_id: kit_id
+            for person_id, kit_id in s.execute(
+                select(OfflineKit.person_id, OfflineKit.id).join(
+                    Person, Person.id == OfflineKit.person_id
+                )
+            ).all()
+        }
+        person_ids = sorted(kits)
+        institution_id = s.execute(text("SELECT id FROM institutions WHERE code = 'B1'")).scalar()
+        rows = []
+        share = ECREDENTIAL_SETTLEMENTS // CLIENTS
+        for i in range(ECREDENTIAL_SETTLEMENTS + 100):
+            token = secrets.token_urlsafe(24)
+            # drive() gives client c the requests c*share .. c*share+share-1: at any moment the
+            # clients settle for different patients, as a city's tills do.
+            step, client = i % share, i // share
+            person_id = person_ids[(step * CLIENTS + client) % len(person_ids)]
+            tokens_out.append(token)
+            rows.append(
+                {
+                    "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+                    "kit_id": kits[person_id],
+                    "person_id": person_id,
+                    "presented_by_user_id": None,
+                    "relation": None,
+                    "institution_id": institution_id,
+                    "terminal_id": t["terminal_id"],
+                    "created_at": now,
+                    "expires_at": now + timedelta(hours=1),
+                    "used_at": None,
+                }
+            )
+        s.execute(insert(ScanToken), rows)
+    db.dispose()
+    return {"terminal": terminal, "tokens": tokens_out, "cards": cards, "passwords": passwords}
+
+
+def _pgbench(url: str) -> tuple[float, float]:
+    """pgbench's TPC-B-like transaction on `url`'s server: (tps, average latency ms)."""
+    u = make_url(url)
+    base = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    subprocess.run(
+        ["pgbench", *base, "-i", "-q", "-s", "10", u.database or ""],
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        ["pgbench", *base, "-c", "8", "-j", "2", "-T", str(PGBENCH_SECONDS), u.database or ""],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))  # type: ignore[union-attr]
+    return tps, latency
+
+
+def main() -> None:
+    url = _fresh_database("bench_settle")
+    with tempfile.TemporaryDirectory(prefix="bench-settle-") as tmp:
+        key_file = Path(tmp) / "signing-keys.pem"
+        create_key_file(key_file)
+        env = {
+            "DATABASE_URL": url,
+            "JWT_SECRET_KEY": secrets.token_urlsafe(32),
+            "PASSWORD_PEPPER": secrets.token_urlsafe(32),
+            "ADMIN_USERNAME": "bench",
+            "ADMIN_PASSWORD": secrets.token_urlsafe(12),
+            "SIGNING_KEY_FILE": str(key_file),
+            "SMS_BACKEND": "outbox",
+        }
+        if os.environ.get("REDIS_URL"):
+            env["REDIS_URL"] = os.environ["REDIS_URL"]
+        migrate(url)
+        ready = _setup(env)
+        headers = {"Authorization": f"Bearer {ready['terminal']}"}
+        tokens, cards, passwords = ready["tokens"], ready["cards"], ready["passwords"]
+
+        def ecredential(i: int, offset: int = 0) -> tuple[str, str, Any, dict[str, str]]:
+            n = i + offset
+            return (
+                "POST",
+                "/api/v1/terminal/settlements",
+                {
+                    "order_no": f"E{n:07d}",
+                    "scene": "outpatient",
+                    "medium": "ecredential",
+                    "scan_token": tokens[n],
+                    "total_fen": 126092,
+                    "fund_fen": 88264,
+                },
+                headers,
+            )
+
+        def card(i: int) -> tuple[str, str, Any, dict[str, str]]:
+            who = i % len(cards)
+            return (
+                "POST",
+                "/api/v1/terminal/settlements",
+                {
+                    "order_no": f"C{i:07d}",
+                    "scene": "outpatient",
+                    "medium": "card",
+                    "card_no": cards[who],
+                    "total_fen": 126092,
+                    "fund_fen": 88264,
+                    "payment_password": passwords[who],
+                },
+                headers,
+            )
+
+        with gunicorn("wsgi:app", env=env, workers=WORKERS) as host:
+            drive(host, lambda i: ecredential(i, ECREDENTIAL_SETTLEMENTS), 96, CLIENTS)  # warm
+            ec = drive(host, ecredential, ECREDENTIAL_SETTLEMENTS, CLIENTS)
+            cd = drive(host, card, CARD_SETTLEMENTS, CLIENTS)
+        bare = ceiling(total=ECREDENTIAL_SETTLEMENTS, clients=CLIENTS, workers=WORKERS)
+    tps, pg_latency = _pgbench(_fresh_database("bench_pgbench"))
+    store = "Redis" if env.get("REDIS_URL") else "database table"
+    print(
+        table(
+            [
+                f"same 2 cores: gunicorn {WORKERS} workers, {CLIENTS} keep-alive clients",
+                "per second",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+            ],
+            [
+                [
+                    "pgbench TPC-B-like, 8 clients, scale 10 (ceiling)",
+                    tps,
+                    pg_latency,
+                    float("nan"),
+                    0,
+                ],
+                [
+                    "bare Flask /ping through gunicorn (ceiling)",
+                    bare.rate,
+                    bare.pct(50),
+                    bare.pct(99),
+                    bare.errors,
+                ],
+                [
+                    f"e-credential settlements ({PERSONS} patients, PostgreSQL)",
+                    ec.rate,
+                    ec.pct(50),
+                    ec.pct(99),
+                    ec.errors,
+                ],
+                [
+                    f"card + payment password (argon2id, attempts in {store})",
+                    cd.rate,
+                    cd.pct(50),
+                    cd.pct(99),
+                    cd.errors,
+                ],
+            ],
+        )
+    )
+    print(
+        f"\ne-credential settlements / pgbench TPC-B-like = {ec.rate / tps:.0%} "
+        "(goal: at least 50%); pgbench's p50 column is its average latency\n"
+    )

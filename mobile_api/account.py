@@ -51,7 +51,8 @@ class AccountAnswer(Answer):
 
 
 class StatementQuery(Schema):
-    cursor: Annotated[str | None, Field(pattern=r"^\d{1,19}$")] = None
+    # An entry id: at most 18 digits keeps it inside a signed 64-bit column.
+    cursor: Annotated[str | None, Field(pattern=r"^\d{1,18}$")] = None
     limit: Annotated[int, Field(ge=1, le=queries.MAX_PAGE)] = 20
 
 

@@ -152,7 +152,8 @@ class SettlementAnswer(Answer):
 
 
 class ReconciliationQuery(Schema):
-    date: dt.date | None = None
+    # Bounded, so that the day's instants always exist (year 1 in Beijing is year 0 in UTC).
+    date: Annotated[dt.date | None, Field(ge=dt.date(2000, 1, 1), le=dt.date(2199, 12, 31))] = None
 
 
 class SettlementFigures(Answer):

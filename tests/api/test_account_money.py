@@ -152,8 +152,9 @@ def test_the_statement_pages_newest_first_with_a_cursor(
     ]
     assert rest["next_cursor"] is None
     assert rest["items"][-1]["at"] == "2026-11-24T10:00:00+08:00"
-    bad = p.phone.get("/account/transactions?cursor=abc")
-    assert error_code(bad) == "VALIDATION_ERROR"
+    for cursor in ("abc", "-1", "9" * 19):
+        bad = p.phone.get(f"/account/transactions?cursor={cursor}")
+        assert bad.status_code == 400 and error_code(bad) == "VALIDATION_ERROR", cursor
 
 
 def test_a_premium_is_paid_only_when_the_account_covers_all_of_it(

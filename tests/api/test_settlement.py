@@ -332,4 +332,5 @@ def test_the_days_reconciliation_adds_up_and_its_digest_can_be_recomputed(
     assert day["digest"] == hashlib.sha256("".join(lines).encode()).hexdigest()
     other_day = t.get("/reconciliation?date=2026-11-23").get_json()
     assert other_day["settlements"]["count"] == 0 and other_day["refunds"]["count"] == 0
-    assert error_code(t.get("/reconciliation?date=2026-13-01")) == "VALIDATION_ERROR"
+    for bad in ("2026-13-01", "0001-01-01", "9999-12-31", "yesterday"):
+        assert error_code(t.get(f"/reconciliation?date={bad}")) == "VALIDATION_ERROR", bad

@@ -101,3 +101,22 @@ def test_a_hundred_posts_of_one_order_make_one_settlement(
     db = app.extensions["wiring"].db
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Settlement)) == 1
+
+
+def test_ten_racing_imports_of_one_month_credit_each_person_once(
+    app: Flask, client: FlaskClient, clerk: Clerk
+) -> None:
+    people = [insured_with_money(client, clerk, f"同月{i}", f"1390000010{i}", 0) for i in range(3)]
+    body = {
+        "month": "2026-11",
+        "credits": [{"id_number": p.spec.id_number, "amount_fen": 30000} for p in people],
+    }
+
+    def post(c: FlaskClient) -> tuple[int, int]:
+        r = c.post("/api/v1/admin/credits", headers=bearer(clerk.token), json=body)
+        return r.status_code, r.get_json().get("credited", -1)
+
+    results = _at_once(10, app, post)
+    assert Counter(status for status, _ in results) == {201: 10}
+    assert sum(credited for _, credited in results) == 3
+    assert [balance(p) for p in people] == [30000, 30000, 30000]

@@ -135,6 +135,25 @@ def instructions(
         "consent": True,
     }
     yield _curl("POST", "/api/v1/activation", activation, bearer="<access_token>")
+    yield "Show the code (or GET /api/v1/credential/qr.png), then scan and settle at the till:"
+    yield f"  curl -s {BASE}/api/v1/credential/qr -H 'authorization: Bearer <access_token>'"
+    yield _curl("POST", "/api/v1/terminal/token", dict(terminal))
+    yield _curl(
+        "POST", "/api/v1/terminal/scan", {"qr_text": "<qr_text>"}, bearer="<terminal access_token>"
+    )
+    yield _curl(
+        "POST",
+        "/api/v1/terminal/settlements",
+        {
+            "order_no": "DEMO-0002",
+            "scene": "outpatient",
+            "medium": "ecredential",
+            "scan_token": "<scan_token>",
+            "total_fen": 126092,
+            "fund_fen": 88264,
+        },
+        bearer="<terminal access_token>",
+    )
     card_numbers = state.get("cards")
     if isinstance(card_numbers, dict):
         yield "Each person got this month's credit and a card; a card bill at the till:"
@@ -150,7 +169,7 @@ def instructions(
                 "fund_fen": 88264,
                 "payment_password": passwords[first.id_number],
             },
-            bearer="<terminal access_token from POST /api/v1/terminal/token>",
+            bearer="<terminal access_token>",
         )
     yield f"  API description: {BASE}/openapi.json   health: {BASE}/readyz"
     yield ""

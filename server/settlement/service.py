@@ -14,7 +14,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, or_, select
@@ -59,7 +59,8 @@ class SettleRequest:
     card_no: str | None
     total_fen: int
     fund_fen: int
-    payment_password: str | None = None
+    # Never in a repr (a log line or a traceback must not show it) nor in the digest.
+    payment_password: str | None = field(default=None, repr=False)
 
     def digest(self) -> str:
         """SHA-256 of the body without the password: what makes a retry "the same body"."""

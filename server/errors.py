@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,12 @@ def register_error_handlers(app: Flask) -> None:
             log.error("unmapped HTTP error %s", exc.code)
             return _json(AppError())
         return _json(cls())
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> tuple[Response, int]:
+        # The database cannot be reached (down, restarted, overloaded): refuse, never guess.
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _json(ServiceUnavailableError(dependency="database"))
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> tuple[Response, int]:

@@ -43,7 +43,10 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip on every checkout (several per request). A connection
+    # that a database restart left dead fails once with OperationalError, which answers 503
+    # (server/errors.py) and is dropped from the pool; clients retry (settlement is idempotent).
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 class Database:

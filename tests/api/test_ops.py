@@ -76,3 +76,17 @@ def test_no_log_line_holds_an_id_number_password_code_or_token(client, clerk, ca
     for secret in (person.id_number, password, code, phone.access, phone.refresh, person.phone):
         assert secret not in text
     assert person.id_number[:3] + "***********" + person.id_number[-4:] in text
+
+
+def test_database_down_is_service_unavailable_not_a_server_error(app, client):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    dead = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    app.extensions["wiring"].db.sessions = sessionmaker(dead)
+    try:
+        r = client.post("/api/v1/terminal/token", json={"terminal_id": "t", "secret": "s"})
+    finally:
+        dead.dispose()
+    assert r.status_code == 503 and error_code(r) == "SERVICE_UNAVAILABLE"
+    assert r.get_json()["error"]["details"] == {"dependency": "database"}

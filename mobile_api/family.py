@@ -112,6 +112,7 @@ def bind() -> tuple[dict[str, Any], int]:
             face_image=body.face_image,
         ),
         face=w.face,
+        store=w.store,
         clock=w.clock,
     )
     return {"member_id": member_id}, 201

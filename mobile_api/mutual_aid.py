@@ -98,6 +98,7 @@ def file_beneficiary() -> tuple[dict[str, Any], int]:
         user_id=current_user_id(),
         form=service.FilingForm(id_number=body.id_number, name=body.name, relation=body.relation),
         delay_days=w.settings.mutual_aid_delay_days,
+        store=w.store,
         clock=w.clock,
     )
     return {

@@ -33,6 +33,7 @@ from server.errors import (
 )
 from server.ports.face import FaceVerifier
 from server.ports.store import ShortLivedStore
+from server.roster import service as roster
 
 MAX_FACE_BYTES = 2 * 1024 * 1024
 
@@ -77,10 +78,12 @@ def activate(
     keys: KeySource,
 ) -> Activated:
     """Activate the user's e-credential. Raises CONSENT_REQUIRED, ALREADY_ACTIVATED,
-    INSURED_NUMBER_NOT_FOUND, PAYMENT_PASSWORD_INVALID / PASSWORD_LOCKED, FACE_MISMATCH."""
+    INSURED_NUMBER_NOT_FOUND, PAYMENT_PASSWORD_INVALID / PASSWORD_LOCKED, FACE_MISMATCH, and
+    RATE_LIMITED past the day's roster lookups."""
     if not form.consent:
         raise ConsentRequiredError()
     face_image = decode_image(form.face_image, "face_image")
+    roster.count_lookup(store, clock, user_id=user_id)
 
     # Read phase: a short read-only transaction, closed before the store is called.
     with session.begin():

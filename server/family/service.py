@@ -39,6 +39,8 @@ from server.family.rules import (
     year_totals,
 )
 from server.ports.face import FaceVerifier
+from server.ports.store import ShortLivedStore
+from server.roster import service as roster
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,26 @@ def _check(
 
 
 def bind_member(
-    session: Session, *, user_id: int, form: BindingForm, face: FaceVerifier, clock: Clock
+    session: Session,
+    *,
+    user_id: int,
+    form: BindingForm,
+    face: FaceVerifier,
+    store: ShortLivedStore,
+    clock: Clock,
 ) -> str:
     """Bind a family member to the user; answers the new member_id.
 
     Raises RELATION_NOT_ALLOWED (a relation outside the list, or oneself), NOT_ACTIVATED (the
     user is not real-name verified), INSURED_NUMBER_NOT_FOUND (ID number and name match nobody
     on the roster), ALREADY_BOUND, FAMILY_LIMIT_REACHED (a sixth member), FACE_MISMATCH (the
-    live photo is not the member's: their face is their consent).
+    live photo is not the member's: their face is their consent), RATE_LIMITED (too many
+    roster lookups today).
     """
     if form.relation not in RELATIONS:
         _refuse(BindingRefusal.RELATION_NOT_ALLOWED)
     face_image = decode_image(form.face_image, "face_image")
+    roster.count_lookup(store, clock, user_id=user_id)
 
     with session.begin():
         self_person_id = signed_in_person_id(session, user_id=user_id)

@@ -36,6 +36,8 @@ from server.mutual_aid.rules import (
     filing_refusal,
     reorder_problem,
 )
+from server.ports.store import ShortLivedStore
+from server.roster import service as roster
 
 
 @dataclass(frozen=True)
@@ -75,16 +77,24 @@ def _lock_persons(session: Session, *person_ids: int) -> None:
 
 
 def file_beneficiary(
-    session: Session, *, user_id: int, form: FilingForm, delay_days: int, clock: Clock
+    session: Session,
+    *,
+    user_id: int,
+    form: FilingForm,
+    delay_days: int,
+    store: ShortLivedStore,
+    clock: Clock,
 ) -> Filed:
     """File a spouse, parent or child who may draw on the user's personal account.
 
     The filing takes effect at once, or at Beijing midnight `delay_days` days later, and joins
     the end of the beneficiary's order. Raises RELATION_NOT_ALLOWED (another relation, oneself,
-    a second spouse), NOT_ACTIVATED, INSURED_NUMBER_NOT_FOUND, ALREADY_FILED.
+    a second spouse), NOT_ACTIVATED, INSURED_NUMBER_NOT_FOUND, ALREADY_FILED, RATE_LIMITED (too
+    many roster lookups today).
     """
     if form.relation not in RELATIONS:
         _refuse(FilingRefusal.RELATION_NOT_ALLOWED)
+    roster.count_lookup(store, clock, user_id=user_id)
     now = clock.now()
     filing_id = str(uuid.uuid4())
     starts_at = effective_at(now, delay_days=delay_days)

@@ -19,15 +19,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.accounts.passwords import PasswordHasher, lift_lock, new_initial_password
 from server.audit import record
-from server.clock import Clock
+from server.clock import Clock, beijing_date, beijing_midnight_after
 from server.db.models import Account, Person
-from server.errors import NotFoundError, RequestValidationError
+from server.errors import NotFoundError, RateLimitedError, RequestValidationError
 from server.ports.sms import SmsSender
 from server.ports.store import ShortLivedStore
 from server.privacy import mask_id_number
 from server.roster.rules import INSURANCE_TYPES, REGIONS, id_number_problem, is_valid_phone
 
 MAX_ROWS = 10_000
+# Activation, binding a family member and filing a beneficiary each tell the caller whether an
+# ID number and name are on the roster; this many a Beijing day per user keeps that from being a
+# way to search the roster.
+LOOKUPS_PER_DAY = 20
 MAX_TEMPLATE_BYTES = 512 * 1024
 _REPORTED_PROBLEMS = 100
 
@@ -244,6 +248,18 @@ def issue_pending_passwords(
             sms.send(phone, "payment_password", password)
             issued += 1
     return issued
+
+
+def count_lookup(store: ShortLivedStore, clock: Clock, *, user_id: int) -> None:
+    """Count one roster lookup by a signed-in user; RATE_LIMITED past LOOKUPS_PER_DAY a day.
+
+    Call it before any transaction opens (it uses the short-lived store).
+    """
+    now = clock.now()
+    day_left = int((beijing_midnight_after(now) - now).total_seconds()) + 1
+    key = f"roster:lookups:{user_id}:{beijing_date(now):%Y%m%d}"
+    if store.incr(key, day_left) > LOOKUPS_PER_DAY:
+        raise RateLimitedError("Too many roster lookups today", retry_after=day_left)
 
 
 def reset_password(

@@ -186,3 +186,29 @@ def test_after_revoking_and_activating_again_me_shows_the_new_active_credential(
         "credential_id": second.get_json()["credential_id"],
         "status": "active",
     }
+
+
+def test_roster_lookups_are_limited_so_the_roster_cannot_be_searched(client, clerk, clock):
+    person = PersonSpec("严六", "13900000114")
+    clerk.enrol(person)
+    prober = Phone(client, "13900000115").sign_in()
+    for _ in range(20):
+        guess = PersonSpec("某人", None)
+        assert error_code(prober.activate(guess, password="135790")) == "INSURED_NUMBER_NOT_FOUND"
+    r = prober.activate(PersonSpec("某人", None), password="135790")
+    assert r.status_code == 429 and error_code(r) == "RATE_LIMITED"
+    # family binding draws on the same daily allowance
+    r = prober.post(
+        "/family/members",
+        {
+            "id_number": person.id_number,
+            "name": person.name,
+            "relation": "sibling",
+            "face_image": face(person.name),
+        },
+    )
+    assert error_code(r) == "RATE_LIMITED"
+    # the next Beijing day the allowance is back
+    clock.advance(r.get_json()["error"]["details"]["retry_after"])
+    r = prober.activate(PersonSpec("某人", None), password="135790")
+    assert error_code(r) == "INSURED_NUMBER_NOT_FOUND"

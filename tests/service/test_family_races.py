@@ -42,6 +42,7 @@ def _bind(app, clock, user_id: int, member: PersonSpec) -> str:
                 user_id=user_id,
                 form=family.BindingForm(member.id_number, member.name, "child", face(member.name)),
                 face=StubFaceVerifier(),
+                store=app.extensions["wiring"].store,
                 clock=clock,
             )
 
@@ -58,6 +59,7 @@ def _file(app, clock, user_id: int, beneficiary: PersonSpec, relation: str) -> s
                 user_id=user_id,
                 form=mutual_aid.FilingForm(beneficiary.id_number, beneficiary.name, relation),
                 delay_days=0,
+                store=app.extensions["wiring"].store,
                 clock=clock,
             )
 

@@ -27,7 +27,7 @@ run: $(VENV)/.installed $(DEV_ENV) ## create the venv, migrate SQLite, load the 
 	$(WITH_ENV) $(FLASK) demo
 	$(WITH_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
-serve: $(VENV)/.installed $(DEV_ENV) ## the same through gunicorn (production server)
+serve: $(VENV)/.installed $(DEV_ENV) ## migrate and serve through gunicorn (the production server), no demo
 	$(WITH_ENV) $(FLASK) migrate
 	$(WITH_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,6 +29,16 @@ INSURER = "insurer"  # the supplementary insurer, paid premiums
 _ACCOUNTS = cast(Table, Account.__table__)
 _TRANSACTIONS = cast(Table, JournalTransaction.__table__)
 _ENTRIES = cast(Table, JournalEntry.__table__)
+
+# Built once: building a statement (and its cache key) costs more Python than running it.
+_NEW_TRANSACTION = insert(_TRANSACTIONS).returning(_TRANSACTIONS.c.id)
+_MOVE_BALANCE = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("b_account_id"))
+    .values(balance_fen=_ACCOUNTS.c.balance_fen + bindparam("b_amount_fen"))
+    .returning(_ACCOUNTS.c.balance_fen)
+)
+_NEW_ENTRIES = insert(_ENTRIES)
 
 
 @dataclass(frozen=True)
@@ -147,30 +157,29 @@ def post(
     if len(set(refs)) != len(refs):
         raise ValueError("one entry per account and transaction")
     rules.journal(kind, (rules.Posting(line.ref, line.amount_fen) for line in lines))
+    # The session's execute autoflushes pending ORM rows first; the rest go straight to its
+    # connection (nothing can become pending in between).
     tx_id = session.execute(
-        insert(_TRANSACTIONS)
-        .values(
-            kind=kind.value,
-            business_at=stamp.business_at,
-            recorded_at=stamp.recorded_at,
-            actor=stamp.actor,
-            request_id=stamp.request_id,
-            reference=reference,
-            reverses_id=reverses_id,
-        )
-        .returning(_TRANSACTIONS.c.id)
+        _NEW_TRANSACTION,
+        {
+            "kind": kind.value,
+            "business_at": stamp.business_at,
+            "recorded_at": stamp.recorded_at,
+            "actor": stamp.actor,
+            "request_id": stamp.request_id,
+            "reference": reference,
+            "reverses_id": reverses_id,
+        },
     ).scalar_one()
+    conn = session.connection()
     rows = []
     # Personal balances move in account-id order: two transactions crediting the same accounts
     # take their row locks in one order and cannot deadlock.
     for line in sorted(lines, key=lambda li: (not li.ref.personal, li.ref.id)):
         balance_after: int | None = None
         if line.ref.personal:
-            balance_after = session.execute(
-                update(_ACCOUNTS)
-                .where(_ACCOUNTS.c.id == line.ref.id)
-                .values(balance_fen=_ACCOUNTS.c.balance_fen + line.amount_fen)
-                .returning(_ACCOUNTS.c.balance_fen)
+            balance_after = conn.execute(
+                _MOVE_BALANCE, {"b_account_id": line.ref.id, "b_amount_fen": line.amount_fen}
             ).scalar_one()
         rows.append(
             {
@@ -186,7 +195,7 @@ def post(
                 "request_id": stamp.request_id,
             }
         )
-    session.execute(insert(_ENTRIES), rows)
+    conn.execute(_NEW_ENTRIES, rows)
     return int(tx_id)
 
 

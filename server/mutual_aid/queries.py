@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Table, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.db.models import Account, Person
@@ -58,6 +59,23 @@ def _not_withdrawn_at(at: datetime) -> ColumnElement[bool]:
 _ORDER = (MutualAidFiling.position, MutualAidFiling.filed_at, MutualAidFiling.id)
 
 
+_FILINGS = cast(Table, MutualAidFiling.__table__)
+_PERSONS = cast(Table, Person.__table__)
+_ACCOUNTS = cast(Table, Account.__table__)
+# Read on every settlement: built once, plain columns (no ORM entities to load).
+_DRAWABLE = (
+    select(_FILINGS.c.holder_person_id, _FILINGS.c.relation, _PERSONS.c.name, _ACCOUNTS.c.id)
+    .join(_PERSONS, _PERSONS.c.id == _FILINGS.c.holder_person_id)
+    .join(_ACCOUNTS, _ACCOUNTS.c.person_id == _FILINGS.c.holder_person_id)
+    .where(
+        _FILINGS.c.beneficiary_person_id == bindparam("beneficiary_person_id"),
+        _FILINGS.c.effective_at <= bindparam("at"),
+        or_(_FILINGS.c.withdrawn_at.is_(None), _FILINGS.c.withdrawn_at > bindparam("at")),
+    )
+    .order_by(_FILINGS.c.position, _FILINGS.c.filed_at, _FILINGS.c.id)
+)
+
+
 def drawable_sources(
     session: Session, *, beneficiary_person_id: int, at: datetime
 ) -> list[DrawSource]:
@@ -68,24 +86,16 @@ def drawable_sources(
     inside the same transaction, and takes what each holds then.
     """
     rows = session.execute(
-        select(MutualAidFiling, Person.name, Account.id)
-        .join(Person, Person.id == MutualAidFiling.holder_person_id)
-        .join(Account, Account.person_id == MutualAidFiling.holder_person_id)
-        .where(
-            MutualAidFiling.beneficiary_person_id == beneficiary_person_id,
-            MutualAidFiling.effective_at <= at,
-            _not_withdrawn_at(at),
-        )
-        .order_by(*_ORDER)
+        _DRAWABLE, {"beneficiary_person_id": beneficiary_person_id, "at": at}
     ).all()
     return [
         DrawSource(
-            holder_person_id=filing.holder_person_id,
+            holder_person_id=holder_person_id,
             account_id=account_id,
-            relation=holder_relation(filing.relation),
+            relation=holder_relation(relation),
             holder_masked=mask_name(holder_name),
         )
-        for filing, holder_name, account_id in rows
+        for holder_person_id, relation, holder_name, account_id in rows
     ]
 
 

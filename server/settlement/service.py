@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts.passwords import PasswordHasher, check_payment_password
-from server.audit import record, request_id_var
+from server.audit import record, record_now, request_id_var
 from server.cards.models import Card
 from server.clock import Clock
 from server.credentials.service import redeem_scan_token
@@ -46,6 +46,36 @@ from server.settlement.models import Settlement, SettlementRefund
 
 SELF = "self"
 _SETTLEMENTS = cast(Table, Settlement.__table__)
+_ACCOUNTS = cast(Table, Account.__table__)
+_PERSONS = cast(Table, Person.__table__)
+
+# The hot path's statements, built once: building a statement and its cache key each request
+# cost more Python than the database spends running it.
+_ORDER_TAKEN = select(_SETTLEMENTS.c.id).where(
+    _SETTLEMENTS.c.institution_id == bindparam("institution_id"),
+    _SETTLEMENTS.c.order_no == bindparam("order_no"),
+)
+# Every account this bill may debit, locked in one statement in ascending id order.
+_LOCK_ACCOUNTS = (
+    select(
+        _ACCOUNTS.c.id,
+        _ACCOUNTS.c.person_id,
+        _ACCOUNTS.c.balance_fen,
+        _ACCOUNTS.c.password_hash,
+        _ACCOUNTS.c.password_free_limit_fen,
+        _PERSONS.c.name,
+    )
+    .join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id)
+    .where(
+        or_(
+            _ACCOUNTS.c.person_id == bindparam("person_id"),
+            _ACCOUNTS.c.id.in_(bindparam("source_ids", expanding=True)),
+        )
+    )
+    .order_by(_ACCOUNTS.c.id)
+    .with_for_update(of=_ACCOUNTS)
+)
+_NEW_SETTLEMENT = insert(_SETTLEMENTS)
 
 
 @dataclass(frozen=True)
@@ -179,10 +209,8 @@ def _settle_in(
         # The order check comes first, in the same transaction (one round trip fewer); a plain
         # column read, the whole row is loaded only for a replay.
         earlier = s.scalar(
-            select(Settlement.id).where(
-                Settlement.institution_id == terminal.institution_id,
-                Settlement.order_no == request.order_no,
-            )
+            _ORDER_TAKEN,
+            {"institution_id": terminal.institution_id, "order_no": request.order_no},
         )
         if earlier is not None:
             found = s.get(Settlement, earlier)
@@ -207,25 +235,9 @@ def _settle_in(
             if split.personal_burden_fen > 0
             else []
         )
-        # Every account this bill may debit, locked in one statement in ascending id order.
         locked = s.execute(
-            select(
-                Account.id,
-                Account.person_id,
-                Account.balance_fen,
-                Account.password_hash,
-                Account.password_free_limit_fen,
-                Person.name,
-            )
-            .join(Person, Person.id == Account.person_id)
-            .where(
-                or_(
-                    Account.person_id == person_id,
-                    Account.id.in_([src.account_id for src in sources]),
-                )
-            )
-            .order_by(Account.id)
-            .with_for_update(of=Account)
+            _LOCK_ACCOUNTS,
+            {"person_id": person_id, "source_ids": [src.account_id for src in sources]},
         ).all()
         own = next((row for row in locked if row.person_id == person_id), None)
         if own is None:
@@ -320,8 +332,8 @@ def _settle_in(
             "settled_at": now,
             "request_id": request_id,
         }
-        s.execute(insert(_SETTLEMENTS).values(values))
-        record(
+        s.execute(_NEW_SETTLEMENT, values)
+        record_now(
             s,
             at=now,
             actor=actor,

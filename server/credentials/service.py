@@ -18,12 +18,12 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record
@@ -337,6 +337,40 @@ def _published_resolver(session: Session, ring: KeyRing, now: datetime) -> ec1.K
     return resolve
 
 
+_KITS = cast(Table, OfflineKit.__table__)
+_CREDENTIALS = cast(Table, Credential.__table__)
+_PERSONS = cast(Table, Person.__table__)
+_SCAN_TOKENS = cast(Table, ScanToken.__table__)
+# A scan's statements, built once (plain columns, no ORM objects to load): one round trip for
+# the kit, its credential's status and the person shown; the counter; the scan token.
+_KIT_FOR_SCAN = (
+    select(
+        _KITS.c.id,
+        _KITS.c.person_id,
+        _KITS.c.device_public_key,
+        _KITS.c.presenter_user_id,
+        _KITS.c.member_id,
+        _KITS.c.relation,
+        _KITS.c.last_counter,
+        _CREDENTIALS.c.status.label("credential_status"),
+        _PERSONS.c.name,
+        _PERSONS.c.id_number,
+        _PERSONS.c.insurance_type,
+        _PERSONS.c.region,
+    )
+    .join(_CREDENTIALS, _CREDENTIALS.c.id == _KITS.c.credential_id)
+    .join(_PERSONS, _PERSONS.c.id == _KITS.c.person_id)
+    .where(_KITS.c.handle == bindparam("b_handle"))
+)
+_COUNTER_GREW = (
+    update(_KITS)
+    .where(_KITS.c.id == bindparam("b_kit_id"), _KITS.c.last_counter < bindparam("b_counter"))
+    .values(last_counter=bindparam("b_counter"))
+    .returning(_KITS.c.id)
+)
+_NEW_SCAN_TOKEN = insert(_SCAN_TOKENS)
+
+
 def scan(
     session: Session,
     *,
@@ -358,18 +392,12 @@ def scan(
     with session.begin():  # reads only; closed before the store is called
         verified = ec1.verify_code(qr_text, keys=_published_resolver(session, ring, now), now=now)
         # One round trip for the kit, its credential's status and the person shown.
-        found = session.execute(
-            select(OfflineKit, Credential.status, Person)
-            .join(Credential, Credential.id == OfflineKit.credential_id)
-            .join(Person, Person.id == OfflineKit.person_id)
-            .where(OfflineKit.handle == verified.handle)
-        ).first()
-        if found is None:
+        kit = session.execute(_KIT_FOR_SCAN, {"b_handle": verified.handle}).first()
+        if kit is None:
             raise NotActivatedError("No activated e-credential stands behind this code")
-        kit, status, person = found
         if kit.device_public_key != verified.attestation.device_public_key:
             raise QrSignatureInvalidError()
-        if status != "active":
+        if kit.credential_status != "active":
             raise CredentialRevokedError()
         if kit.member_id is not None and kit.presenter_user_id is not None:
             try:
@@ -378,7 +406,12 @@ def scan(
                 raise CredentialRevokedError("This family member is no longer bound") from None
         if not rules.counter_grew(kit.last_counter, verified.presentation.counter):
             raise QrAlreadyUsedError()
-        shown = _masked(person)
+        shown = MaskedPerson(
+            name_masked=mask_name(kit.name),
+            id_number_masked=mask_id_number(kit.id_number),
+            insurance_type=kit.insurance_type,
+            region=kit.region,
+        )
         presenter = (
             None
             if kit.presenter_user_id is None
@@ -396,40 +429,27 @@ def scan(
     counter = verified.presentation.counter
 
     def write(s: Session) -> None:
-        grew = s.execute(
-            update(OfflineKit)
-            .where(OfflineKit.id == kit_id, OfflineKit.last_counter < counter)
-            .values(last_counter=counter)
-            .returning(OfflineKit.id)
-        ).first()
+        grew = s.execute(_COUNTER_GREW, {"b_kit_id": kit_id, "b_counter": counter}).first()
         if grew is None:  # a later code of the same device was accepted meanwhile
             raise QrAlreadyUsedError()
-        s.add(
-            ScanToken(
-                token_hash=_token_hash(token),
-                kit_id=kit_id,
-                person_id=person_id,
-                presented_by_user_id=presented_by,
-                relation=relation,
-                institution_id=institution_id,
-                terminal_id=terminal_id,
-                created_at=now,
-                expires_at=expires_at,
-                used_at=None,
-            )
+        s.execute(
+            _NEW_SCAN_TOKEN,
+            {
+                "token_hash": _token_hash(token),
+                "kit_id": kit_id,
+                "person_id": person_id,
+                "presented_by_user_id": presented_by,
+                "relation": relation,
+                "institution_id": institution_id,
+                "terminal_id": terminal_id,
+                "created_at": now,
+                "expires_at": expires_at,
+                "used_at": None,
+            },
         )
 
     run_in_transaction(session, write)
     return Scanned(scan_token=token, expires_at=expires_at, person=shown, presented_by=presenter)
-
-
-def _masked(person: Person) -> MaskedPerson:
-    return MaskedPerson(
-        name_masked=mask_name(person.name),
-        id_number_masked=mask_id_number(person.id_number),
-        insurance_type=person.insurance_type,
-        region=person.region,
-    )
 
 
 def _presenter_name(session: Session, user_id: int) -> str:
@@ -444,6 +464,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+# One conditional UPDATE (built once): two settlements racing for one token cannot both match it.
+_REDEEM = (
+    update(_SCAN_TOKENS)
+    .where(
+        _SCAN_TOKENS.c.token_hash == bindparam("b_token_hash"),
+        _SCAN_TOKENS.c.institution_id == bindparam("b_institution_id"),
+        _SCAN_TOKENS.c.used_at.is_(None),
+        _SCAN_TOKENS.c.expires_at > bindparam("b_now"),
+    )
+    .values(used_at=bindparam("b_now"))
+    .returning(
+        _SCAN_TOKENS.c.person_id, _SCAN_TOKENS.c.presented_by_user_id, _SCAN_TOKENS.c.relation
+    )
+)
+
+
 def redeem_scan_token(
     session: Session, *, token: str, institution_id: int, now: datetime
 ) -> ScanGrant:
@@ -452,17 +488,9 @@ def redeem_scan_token(
     Raises SCAN_TOKEN_INVALID when it is unknown, expired (10 minutes), already used or was
     granted to another institution.
     """
-    # One conditional UPDATE: two settlements racing for one token cannot both match it.
     row = session.execute(
-        update(ScanToken)
-        .where(
-            ScanToken.token_hash == _token_hash(token),
-            ScanToken.institution_id == institution_id,
-            ScanToken.used_at.is_(None),
-            ScanToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(ScanToken.person_id, ScanToken.presented_by_user_id, ScanToken.relation)
+        _REDEEM,
+        {"b_token_hash": _token_hash(token), "b_institution_id": institution_id, "b_now": now},
     ).first()
     if row is None:
         raise ScanTokenInvalidError()

@@ -55,18 +55,23 @@ _ORDER_TAKEN = select(_SETTLEMENTS.c.id).where(
     _SETTLEMENTS.c.institution_id == bindparam("institution_id"),
     _SETTLEMENTS.c.order_no == bindparam("order_no"),
 )
-# Every account this bill may debit, locked in one statement in ascending id order.
+# Every account this bill may debit, locked in one statement in ascending id order. Most
+# patients have no mutual-aid source: their statement has no IN list to render per request.
+_LOCKABLE = select(
+    _ACCOUNTS.c.id,
+    _ACCOUNTS.c.person_id,
+    _ACCOUNTS.c.balance_fen,
+    _ACCOUNTS.c.password_hash,
+    _ACCOUNTS.c.password_free_limit_fen,
+    _PERSONS.c.name,
+).join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id)
+_LOCK_OWN_ACCOUNT = (
+    _LOCKABLE.where(_ACCOUNTS.c.person_id == bindparam("person_id"))
+    .order_by(_ACCOUNTS.c.id)
+    .with_for_update(of=_ACCOUNTS)
+)
 _LOCK_ACCOUNTS = (
-    select(
-        _ACCOUNTS.c.id,
-        _ACCOUNTS.c.person_id,
-        _ACCOUNTS.c.balance_fen,
-        _ACCOUNTS.c.password_hash,
-        _ACCOUNTS.c.password_free_limit_fen,
-        _PERSONS.c.name,
-    )
-    .join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id)
-    .where(
+    _LOCKABLE.where(
         or_(
             _ACCOUNTS.c.person_id == bindparam("person_id"),
             _ACCOUNTS.c.id.in_(bindparam("source_ids", expanding=True)),
@@ -235,10 +240,14 @@ def _settle_in(
             if split.personal_burden_fen > 0
             else []
         )
-        locked = s.execute(
-            _LOCK_ACCOUNTS,
-            {"person_id": person_id, "source_ids": [src.account_id for src in sources]},
-        ).all()
+        locked = (
+            s.execute(
+                _LOCK_ACCOUNTS,
+                {"person_id": person_id, "source_ids": [src.account_id for src in sources]},
+            ).all()
+            if sources
+            else s.execute(_LOCK_OWN_ACCOUNT, {"person_id": person_id}).all()
+        )
         own = next((row for row in locked if row.person_id == person_id), None)
         if own is None:
             raise NotFoundError("This insured person has no personal account")

@@ -8,11 +8,12 @@ and every token of it is refused with TOKEN_REVOKED from then on.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, decode_token
+from flask_jwt_extended.config import config as jwt_config
 
 from server.errors import TokenRevokedError, UnauthorizedError
 
@@ -25,6 +26,55 @@ def mark_family_revoked(store: Any, family_id: str, lifetime_seconds: int) -> No
     store.put(_fam_key(family_id), "1", lifetime_seconds)
 
 
+class CheckedTokenJWTManager(JWTManager):
+    """A JWTManager that checks each token's signature once per process.
+
+    flask-jwt-extended decodes a token twice per request (once unverified to pick the key, then
+    verified), and PyJWT checks every character; for a terminal that presents the same token on
+    every call that was a large share of a request. A token is an immutable string signed with
+    this app's key, so the verified claims are remembered by the exact token text. The time
+    claims (exp, nbf, iat, with the configured leeway) are checked again on every use; a
+    remembered token that fails them takes the full path, which raises exactly what it always
+    did. Revocation, the token type and the role are checked after decoding, on every request.
+    """
+
+    MAX_REMEMBERED = 4096
+
+    def __init__(self, app: Flask) -> None:
+        self._checked: dict[str, dict[str, Any]] = {}
+        super().__init__(app)
+
+    def _decode_jwt_from_config(
+        self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False
+    ) -> dict[str, Any]:
+        plain = csrf_value is None and not allow_expired
+        if plain:
+            known = self._checked.get(encoded_token)
+            if known is not None:
+                if _times_hold(known, leeway=jwt_config.leeway):
+                    return dict(known)
+                self._checked.pop(encoded_token, None)
+        decoded: dict[str, Any] = super()._decode_jwt_from_config(
+            encoded_token, csrf_value, allow_expired
+        )
+        if plain:
+            if len(self._checked) >= self.MAX_REMEMBERED:
+                self._checked.clear()  # simple and thread-safe; refilled by the next requests
+            self._checked[encoded_token] = dict(decoded)
+        return decoded
+
+
+def _times_hold(claims: dict[str, Any], *, leeway: float) -> bool:
+    """PyJWT's time checks (exp, nbf, iat with leeway), answered as a bool."""
+    now = datetime.now(tz=UTC).timestamp()
+    exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+    if exp is not None and exp <= now - leeway:
+        return False
+    if nbf is not None and nbf > now + leeway:
+        return False
+    return not (iat is not None and iat > now + leeway)
+
+
 def init_jwt(app: Flask) -> None:
     settings = app.extensions["wiring"].settings
     app.config.update(
@@ -34,7 +84,7 @@ def init_jwt(app: Flask) -> None:
         JWT_TOKEN_LOCATION=["headers"],
         JWT_ALGORITHM="HS256",
     )
-    jwt = JWTManager(app)
+    jwt = CheckedTokenJWTManager(app)
 
     def envelope(error: UnauthorizedError | TokenRevokedError) -> tuple[Response, int]:
         return jsonify(error.envelope()), error.status

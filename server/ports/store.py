@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, delete, select
+from sqlalchemy import BindParameter, Engine, Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -73,6 +73,23 @@ class DatabaseStore:
         self._engine = engine
         self._clock = clock
         self._insert: Any = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        # Built once: the used-code record is written on every scan.
+        self._set_statements = {
+            absent: self._set_statement(only_if_absent=absent) for absent in (True, False)
+        }
+
+    def _set_statement(self, *, only_if_absent: bool) -> Any:
+        value: BindParameter[str] = bindparam("b_value")
+        expires: BindParameter[int] = bindparam("b_expires_at_ms")
+        base = self._insert(_KV).values(
+            key=bindparam("b_key"), value=value, counter=0, expires_at_ms=expires
+        )
+        # With only_if_absent, the WHERE makes the upsert a no-op for a live key (atomic SET NX).
+        return base.on_conflict_do_update(
+            index_elements=[_KV.c.key],
+            set_={"value": value, "counter": 0, "expires_at_ms": expires},
+            where=(_KV.c.expires_at_ms <= bindparam("b_now")) if only_if_absent else None,
+        ).returning(_KV.c.key)
 
     def _now_ms(self) -> int:
         return epoch_ms(self._clock.now())
@@ -114,17 +131,19 @@ class DatabaseStore:
 
     def _set(self, key: str, value: str, ttl_seconds: int, *, only_if_absent: bool) -> bool:
         now = self._now_ms()
-        expires = now + ttl_seconds * 1000
-        base = self._insert(_KV).values(key=key, value=value, counter=0, expires_at_ms=expires)
-        # With only_if_absent, the WHERE makes the upsert a no-op for a live key (atomic SET NX).
-        stmt = base.on_conflict_do_update(
-            index_elements=[_KV.c.key],
-            set_={"value": value, "counter": 0, "expires_at_ms": expires},
-            where=(_KV.c.expires_at_ms <= now) if only_if_absent else None,
-        ).returning(_KV.c.key)
+        params = {
+            "b_key": key,
+            "b_value": value,
+            "b_expires_at_ms": now + ttl_seconds * 1000,
+            "b_now": now,
+        }
+        if not only_if_absent:
+            del params["b_now"]
         try:
             with self._engine.begin() as conn:
-                return conn.execute(stmt).first() is not None
+                return (
+                    conn.execute(self._set_statements[only_if_absent], params).first() is not None
+                )
         except SQLAlchemyError as exc:
             raise ServiceUnavailableError() from exc
 

@@ -8,6 +8,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -39,6 +40,32 @@ def scratch_database(default_sqlite: str) -> str:
         engine.dispose()
     migrate(url)
     return url
+
+
+def app_env(database_url: str, tmp: str) -> dict[str, str]:
+    """Production-like settings for a benchmark's app: fresh secrets, a signing-key file in `tmp`,
+    the SMS outbox, and BENCH_REDIS_URL (a scratch Redis database, emptied here because every run
+    starts from an empty database; never REDIS_URL) when it is set."""
+    from server.credentials.keys import create_key_file
+
+    key_file = Path(tmp) / "signing-keys.pem"
+    create_key_file(key_file)
+    env = {
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": secrets.token_urlsafe(32),
+        "PASSWORD_PEPPER": secrets.token_urlsafe(32),
+        "ADMIN_USERNAME": "bench",
+        "ADMIN_PASSWORD": secrets.token_urlsafe(12),
+        "SIGNING_KEY_FILE": str(key_file),
+        "SMS_BACKEND": "outbox",
+    }
+    redis_url = os.environ.get("BENCH_REDIS_URL")
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+        env["REDIS_URL"] = redis_url
+    return env
 
 
 def free_port() -> int:

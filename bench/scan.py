@@ -4,26 +4,24 @@ the same run, and the pure verification cost in-process (issue 4, "Speed").
 Every scan is a fresh, genuine code (once-only is real), made beforehand by the reference phone
 generator from one offline kit per client process, so each client's counters grow in order. The
 server is production-configured (TESTING off, a key file, argon2id at full cost) on a SQLite file,
-or on BENCH_DATABASE_URL (a scratch database, emptied first) / REDIS_URL when they are set.
+or on BENCH_DATABASE_URL / BENCH_REDIS_URL (scratch databases, emptied first) when they are set.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.common import ceiling, drive, gunicorn, scratch_database, table
+from bench.common import app_env, ceiling, drive, gunicorn, scratch_database, table
 from mobile_api.offline import OfflineGenerator
 from server import create_app
 from server.credentials import ec1
-from server.credentials.keys import ServerKey, create_key_file, public_raw
+from server.credentials.keys import ServerKey, public_raw
 
 SCANS = 3000
 CLIENTS = 6
@@ -136,20 +134,8 @@ def _pure_rates() -> list[list[Any]]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
-        key_file = Path(tmp) / "signing-keys.pem"
-        create_key_file(key_file)
         url = scratch_database(f"sqlite+pysqlite:///{tmp}/bench.db")
-        env = {
-            "DATABASE_URL": url,
-            "JWT_SECRET_KEY": secrets.token_urlsafe(32),
-            "PASSWORD_PEPPER": secrets.token_urlsafe(32),
-            "ADMIN_USERNAME": "bench",
-            "ADMIN_PASSWORD": secrets.token_urlsafe(12),
-            "SIGNING_KEY_FILE": str(key_file),
-            "SMS_BACKEND": "outbox",
-        }
-        if os.environ.get("REDIS_URL"):
-            env["REDIS_URL"] = os.environ["REDIS_URL"]
+        env = app_env(url, tmp)
         terminal, kits = _setup(env)
         headers = {"Authorization": f"Bearer {terminal}"}
         per_client = SCANS // CLIENTS

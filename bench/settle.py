@@ -11,7 +11,7 @@ Two figures, reported apart:
 The server is production-configured (TESTING off, argon2id at full cost) on PostgreSQL:
 BENCH_DATABASE_URL (a scratch database, emptied here) or a fresh `bench_settle` database on the
 local server; pgbench runs in a fresh `bench_pgbench` database on the same server. DATABASE_URL is
-never touched. REDIS_URL is used when set.
+never touched. BENCH_REDIS_URL (a scratch Redis database, emptied first) is used when set.
 """
 
 from __future__ import annotations
@@ -23,17 +23,15 @@ import secrets
 import subprocess
 import tempfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench.common import ceiling, drive, gunicorn, scratch_database, table
+from bench.common import app_env, ceiling, drive, gunicorn, scratch_database, table
 from server import create_app
 from server.cli import migrate
-from server.credentials.keys import create_key_file
 from server.credentials.models import OfflineKit, ScanToken
 from server.db.models import Person
 from server.roster.rules import id_check_digit
@@ -209,19 +207,7 @@ def main() -> None:
         print(f"skipped: settlement is measured on PostgreSQL, which is not reachable ({exc})")
         return
     with tempfile.TemporaryDirectory(prefix="bench-settle-") as tmp:
-        key_file = Path(tmp) / "signing-keys.pem"
-        create_key_file(key_file)
-        env = {
-            "DATABASE_URL": url,
-            "JWT_SECRET_KEY": secrets.token_urlsafe(32),
-            "PASSWORD_PEPPER": secrets.token_urlsafe(32),
-            "ADMIN_USERNAME": "bench",
-            "ADMIN_PASSWORD": secrets.token_urlsafe(12),
-            "SIGNING_KEY_FILE": str(key_file),
-            "SMS_BACKEND": "outbox",
-        }
-        if os.environ.get("REDIS_URL"):
-            env["REDIS_URL"] = os.environ["REDIS_URL"]
+        env = app_env(url, tmp)
         ready = _setup(env)
         headers = {"Authorization": f"Bearer {ready['terminal']}"}
         tokens, cards, passwords = ready["tokens"], ready["cards"], ready["passwords"]

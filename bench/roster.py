@@ -1,8 +1,9 @@
 """Roster import: 10,000 rows per call (the contract's maximum), and the cost of a password check.
 
-The import is timed in-process through the Flask test client on SQLite and, when DATABASE_URL is
-set, on that database; initial passwords are timed apart (one argon2id hash each, production cost),
-because a large import hands them to a background thread.
+The import is timed in-process through the Flask test client on SQLite and, when
+BENCH_DATABASE_URL is set, on that scratch database (emptied first). Initial passwords are timed
+apart (one argon2id hash each, production cost), because a large import hands them to a
+background thread.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import base64
 import os
 import time
 
-from bench.common import table
+from bench.common import scratch_database, table
 from server import create_app
 from server.accounts.passwords import PasswordHasher
 from server.roster.rules import id_check_digit
@@ -63,9 +64,9 @@ def time_import(database_url: str | None) -> float:
 
 def main() -> None:
     results = [["SQLite (in memory)", ROWS, time_import(None)]]
-    url = os.environ.get("DATABASE_URL", "")
+    url = os.environ.get("BENCH_DATABASE_URL", "")
     if url.startswith("postgresql"):
-        results.append(["PostgreSQL (DATABASE_URL)", ROWS, time_import(url)])
+        results.append(["PostgreSQL", ROWS, time_import(scratch_database(url))])
     rows_out = [[name, n, f"{s:.2f}", f"{n / s:,.0f}"] for name, n, s in results]
     print(table(["roster import, one call", "rows", "seconds", "rows/s"], rows_out))
     hasher = PasswordHasher(b"pepper", time_cost=2, memory_kib=19456)

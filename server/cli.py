@@ -63,8 +63,14 @@ def register(app: Flask) -> None:
 
     @app.cli.command("purge")
     def purge_command() -> None:
-        """Delete expired short-lived records from the database store."""
+        """Delete expired short-lived records, scan tokens and offline kits."""
+        from server.credentials.maintenance import purge_expired
         from server.ports.store import DatabaseStore
 
         if isinstance(w.store, DatabaseStore):
-            click.echo(f"{w.store.purge_expired()} expired records deleted")
+            click.echo(f"{w.store.purge_expired()} expired store records deleted")
+        with w.db.sessions() as session:
+            purged = purge_expired(session, now=w.clock.now())
+        click.echo(
+            f"{purged.scan_tokens} scan tokens and {purged.offline_kits} offline kits deleted"
+        )

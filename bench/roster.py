@@ -58,7 +58,7 @@ def time_import(database_url: str | None) -> float:
     r = client.post("/api/v1/admin/insured", json=body, headers=headers)
     elapsed = time.perf_counter() - t
     assert r.status_code == 201, r.get_json()
-    app.extensions["wiring"].db.dispose()
+    app.extensions["wiring"].close()
     return elapsed
 
 

@@ -86,7 +86,7 @@ def _setup(env: dict[str, str]) -> tuple[str, list[dict[str, Any]]]:
         c.post("/api/v1/credential/offline-kit", json={}, headers=uh).get_json()
         for _ in range(CLIENTS)
     ]
-    app.extensions["wiring"].db.dispose()
+    app.extensions["wiring"].close()
     return terminal, kits
 
 

@@ -31,6 +31,11 @@ class Wiring:
     hasher: PasswordHasher
     keys: KeySource
 
+    def close(self) -> None:
+        """Release the database pool and the store's connections."""
+        self.store.close()
+        self.db.dispose()
+
 
 def wiring() -> Wiring:
     w: Wiring = current_app.extensions["wiring"]

@@ -90,7 +90,7 @@ def app(
     )
     _empty_shared_state(app)
     yield app
-    app.extensions["wiring"].db.dispose()
+    app.extensions["wiring"].close()
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def make_app(clock: FrozenClock, _fresh_postgres_schema: None) -> Iterator[Any]:
 
     yield make
     for app in made:
-        app.extensions["wiring"].db.dispose()
+        app.extensions["wiring"].close()
 
 
 def _empty_shared_state(app: Flask) -> None:
@@ -119,7 +119,8 @@ def _empty_shared_state(app: Flask) -> None:
     if REDIS_URL:
         import redis
 
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        with redis.Redis.from_url(REDIS_URL) as client:
+            client.flushdb()
 
 
 @pytest.fixture

@@ -65,6 +65,10 @@ class ShortLivedStore(Protocol):
         """Raise ServiceUnavailableError when the store cannot answer."""
         ...
 
+    def close(self) -> None:
+        """Release the store's own connections (the app is shutting down)."""
+        ...
+
 
 class DatabaseStore:
     """The store as a table, in short transactions of its own (never the request's)."""
@@ -212,6 +216,9 @@ class DatabaseStore:
         except SQLAlchemyError as exc:
             raise ServiceUnavailableError() from exc
 
+    def close(self) -> None:
+        """Nothing of its own: the engine belongs to the app's Database."""
+
 
 def _case(cond: object, then: object, otherwise: object) -> object:
     from sqlalchemy import case
@@ -340,3 +347,7 @@ class RedisStore:
             self._redis.ping()
         except self._errors as exc:
             raise ServiceUnavailableError() from exc
+
+    def close(self) -> None:
+        self._redis.close()
+        self._redis.connection_pool.disconnect()

@@ -297,6 +297,7 @@ def test_the_svg_is_an_svg_of_a_fresh_code(phone):
 
 def test_when_the_used_code_store_is_down_scanning_refuses(app, phone, terminal, clock):
     text = qr(phone)
+    app.extensions["wiring"].store.close()  # replaced by a store that cannot answer
     app.extensions["wiring"].store = RedisStore("redis://127.0.0.1:1/0", clock)
     r = scan(terminal, text)
     assert (r.status_code, error_code(r)) == (503, "SERVICE_UNAVAILABLE")

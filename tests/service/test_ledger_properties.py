@@ -196,7 +196,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert cached == last_after.get(account_id, 0)
 
     def teardown(self) -> None:
-        self.app.extensions["wiring"].db.dispose()
+        self.app.extensions["wiring"].close()
 
 
 LedgerMachine.TestCase.settings = settings(

@@ -14,8 +14,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 @pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request, app, clock):
     if request.param == "database":
-        return DatabaseStore(app.extensions["wiring"].db.engine, clock)
-    return RedisStore(REDIS_URL, clock, prefix="test-store:")
+        yield DatabaseStore(app.extensions["wiring"].db.engine, clock)
+        return
+    redis_store = RedisStore(REDIS_URL, clock, prefix="test-store:")
+    yield redis_store
+    redis_store.close()
 
 
 def test_counter_counts_and_expires_on_the_app_clock(store, clock):
@@ -60,14 +63,17 @@ def test_store_that_cannot_answer_fails_closed(backend, clock):
         from sqlalchemy import create_engine
 
         broken = DatabaseStore(create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"), clock)
-    for call in (
-        lambda: broken.incr("x", 1),
-        lambda: broken.add("x", "1", 1),
-        lambda: broken.get("x"),
-        broken.ping,
-    ):
-        with pytest.raises(ServiceUnavailableError):
-            call()
+    try:
+        for call in (
+            lambda: broken.incr("x", 1),
+            lambda: broken.add("x", "1", 1),
+            lambda: broken.get("x"),
+            broken.ping,
+        ):
+            with pytest.raises(ServiceUnavailableError):
+                call()
+    finally:
+        broken.close()
 
 
 @pytest.mark.postgres

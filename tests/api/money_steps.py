@@ -34,6 +34,29 @@ def new_order_no() -> str:
     return f"ORD-{next(_orders):06d}"
 
 
+def _bill(
+    medium: str,
+    credential: dict[str, str],
+    *,
+    total_fen: int,
+    fund_fen: int,
+    scene: str,
+    order_no: str | None,
+    payment_password: str | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "order_no": order_no or new_order_no(),
+        "scene": scene,
+        "medium": medium,
+        **credential,
+        "total_fen": total_fen,
+        "fund_fen": fund_fen,
+    }
+    if payment_password is not None:
+        body["payment_password"] = payment_password
+    return body
+
+
 def card_bill(
     card_no: str,
     *,
@@ -43,17 +66,15 @@ def card_bill(
     order_no: str | None = None,
     payment_password: str | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_no": order_no or new_order_no(),
-        "scene": scene,
-        "medium": "card",
-        "card_no": card_no,
-        "total_fen": total_fen,
-        "fund_fen": fund_fen,
-    }
-    if payment_password is not None:
-        body["payment_password"] = payment_password
-    return body
+    return _bill(
+        "card",
+        {"card_no": card_no},
+        total_fen=total_fen,
+        fund_fen=fund_fen,
+        scene=scene,
+        order_no=order_no,
+        payment_password=payment_password,
+    )
 
 
 @dataclass
@@ -114,14 +135,12 @@ def ecredential_bill(
     order_no: str | None = None,
     payment_password: str | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_no": order_no or new_order_no(),
-        "scene": scene,
-        "medium": "ecredential",
-        "scan_token": token,
-        "total_fen": total_fen,
-        "fund_fen": fund_fen,
-    }
-    if payment_password is not None:
-        body["payment_password"] = payment_password
-    return body
+    return _bill(
+        "ecredential",
+        {"scan_token": token},
+        total_fen=total_fen,
+        fund_fen=fund_fen,
+        scene=scene,
+        order_no=order_no,
+        payment_password=payment_password,
+    )

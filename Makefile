@@ -34,10 +34,11 @@ serve: $(VENV)/.installed $(DEV_ENV) ## migrate and serve through gunicorn (the 
 test: $(VENV)/.installed ## run the whole suite (SQLite; PostgreSQL/Redis too when DATABASE_URL/REDIS_URL are set)
 	$(PY) -m pytest
 
-lint: $(VENV)/.installed ## ruff + mypy --strict
+lint: $(VENV)/.installed ## ruff + mypy --strict + the layer contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(VENV)/.installed ## format and fix what ruff can
 	$(VENV)/bin/ruff format .

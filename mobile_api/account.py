@@ -13,7 +13,6 @@ from pydantic import Field
 
 from server.accounts import queries, service
 from server.clock import iso
-from server.db import session
 from server.http import (
     Answer,
     Schema,
@@ -23,7 +22,7 @@ from server.http import (
     parse_query,
     role_required,
 )
-from server.wiring import wiring
+from server.web.context import uow
 
 bp = Blueprint("account", __name__, url_prefix="/api/v1/account")
 
@@ -81,7 +80,7 @@ class StatementAnswer(Answer):
 @role_required("user")
 @documented(answer=AccountAnswer, summary="Balance, password-free limit and password lock")
 def account() -> dict[str, Any]:
-    found = service.summary(session(), store=wiring().store, user_id=current_user_id())
+    found = service.summary(uow(), user_id=current_user_id())
     return AccountAnswer(
         balance_fen=found.balance_fen,
         password_free_limit_fen=found.password_free_limit_fen,
@@ -96,10 +95,9 @@ def account() -> dict[str, Any]:
 @documented(query=StatementQuery, answer=StatementAnswer, summary="Statement, newest first")
 def transactions() -> dict[str, Any]:
     query = parse_query(StatementQuery)
-    holder = service.holder_of(session(), current_user_id())
-    lines, next_cursor = queries.statement_page(
-        session(),
-        account_id=holder.account_id,
+    lines, next_cursor = service.statement(
+        uow(),
+        user_id=current_user_id(),
         before_entry_id=int(query.cursor) if query.cursor else None,
         limit=query.limit,
     )
@@ -126,12 +124,8 @@ def transactions() -> dict[str, Any]:
 @documented(body=PasswordChange, answer=Ok, summary="Change the payment password")
 def change_password() -> dict[str, Any]:
     body = parse(PasswordChange)
-    w = wiring()
     service.change_payment_password(
-        session(),
-        store=w.store,
-        hasher=w.hasher,
-        clock=w.clock,
+        uow(),
         user_id=current_user_id(),
         old_password=body.old_password,
         new_password=body.new_password,
@@ -144,12 +138,8 @@ def change_password() -> dict[str, Any]:
 @documented(body=LimitChange, answer=Ok, summary="Set the password-free limit (限额免密)")
 def set_limit() -> dict[str, Any]:
     body = parse(LimitChange)
-    w = wiring()
     service.set_password_free_limit(
-        session(),
-        store=w.store,
-        hasher=w.hasher,
-        clock=w.clock,
+        uow(),
         user_id=current_user_id(),
         limit_fen=body.limit_fen,
         payment_password=body.payment_password,

@@ -8,16 +8,14 @@ from typing import Annotated, Any, Literal
 
 from flask import Blueprint
 from pydantic import Field
-from sqlalchemy import select
 
+from mobile_api.family import Member, member_answer
+from server.accounts.profile import profile
 from server.activation.service import ActivationForm, activate
-from server.db import session
-from server.db.models import Credential, Person, User
 from server.errors import RequestValidationError
-from server.family.queries import members_of
 from server.http import Answer, Schema, current_user_id, documented, parse, role_required
 from server.privacy import mask_id_number, mask_name, mask_phone
-from server.wiring import wiring
+from server.web.context import uow
 
 bp = Blueprint("activation", __name__, url_prefix="/api/v1")
 
@@ -56,7 +54,7 @@ class MeAnswer(Answer):
     phone_masked: str
     person: MaskedPerson | None
     credential: CredentialState | None
-    family_members: list[dict[str, Any]]
+    family_members: list[Member]
 
 
 def _b64url(text: str | None) -> bytes | None:
@@ -81,9 +79,8 @@ def _b64url(text: str | None) -> bytes | None:
 )
 def activation() -> tuple[dict[str, Any], int]:
     body = parse(ActivationRequest)
-    w = wiring()
     done = activate(
-        session(),
+        uow(),
         user_id=current_user_id(),
         form=ActivationForm(
             region=body.region,
@@ -94,11 +91,6 @@ def activation() -> tuple[dict[str, Any], int]:
             consent=body.consent,
             device_public_key=_b64url(body.device_public_key),
         ),
-        store=w.store,
-        hasher=w.hasher,
-        face=w.face,
-        clock=w.clock,
-        keys=w.keys,
     )
     return {
         "credential_id": done.credential_id,
@@ -111,24 +103,10 @@ def activation() -> tuple[dict[str, Any], int]:
 @role_required("user")
 @documented(answer=MeAnswer, summary="The signed-in person, masked")
 def me() -> dict[str, Any]:
-    s = session()
-    user_id = current_user_id()
-    with s.begin():
-        user = s.get(User, user_id)
-        assert user is not None
-        person = s.get(Person, user.person_id) if user.person_id else None
-        credential = None
-        if person is not None:
-            credential = s.scalar(
-                select(Credential)
-                .where(Credential.person_id == person.id, Credential.user_id == user_id)
-                # the active one when there is one, else the latest
-                .order_by((Credential.status == "active").desc(), Credential.activated_at.desc())
-                .limit(1)
-            )
-        members = members_of(s, user_id=user_id)
+    found = profile(uow(), user_id=current_user_id())
+    person = found.person
     return MeAnswer(
-        phone_masked=mask_phone(user.phone),
+        phone_masked=mask_phone(found.phone),
         person=None
         if person is None
         else MaskedPerson(
@@ -138,7 +116,7 @@ def me() -> dict[str, Any]:
             insurance_type=person.insurance_type,
         ),
         credential=None
-        if credential is None
-        else CredentialState(credential_id=credential.id, status=credential.status),
-        family_members=members,
+        if found.credential_id is None or found.credential_status is None
+        else CredentialState(credential_id=found.credential_id, status=found.credential_status),
+        family_members=[member_answer(m) for m in found.members],
     ).model_dump()

@@ -9,12 +9,11 @@ from flask_jwt_extended import get_jwt
 from pydantic import Field
 
 from server.auth import service
-from server.auth.tokens import mark_family_revoked, new_jti, refresh_expiry, user_tokens
-from server.db import session
+from server.auth.tokens import new_jti, user_tokens
 from server.errors import RequestValidationError
 from server.http import Answer, Schema, documented, parse, refresh_required, role_required
 from server.roster.rules import is_valid_phone
-from server.wiring import wiring
+from server.web.context import uow
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -45,68 +44,35 @@ def sms_code() -> tuple[dict[str, object], int]:
     form = parse(SmsCodeRequest)
     if not is_valid_phone(form.phone):
         raise RequestValidationError("phone must be an 11-digit mainland mobile number")
-    w = wiring()
-    service.send_login_code(
-        store=w.store,
-        sms=w.sms,
-        clock=w.clock,
-        pepper=w.settings.password_pepper,
-        phone=form.phone,
-    )
-    return {"ok": True}, 202
+    service.send_login_code(uow(), phone=form.phone)
+    return Ok().model_dump(), 202
 
 
 @bp.post("/login")
 @documented(body=LoginRequest, answer=TokenPair, summary="Sign in with the SMS code")
 def login() -> dict[str, object]:
     form = parse(LoginRequest)
-    w = wiring()
-    service.verify_login_code(
-        store=w.store, pepper=w.settings.password_pepper, phone=form.phone, code=form.code
-    )
-    now = w.clock.now()
-    user = service.user_for_phone(session(), form.phone, now=now)
     jti = new_jti()
-    family = service.start_family(
-        session(),
-        user_id=user.id,
-        jti=jti,
-        expires_at=refresh_expiry(now, w.settings.refresh_token_seconds),
-    )
-    access, refresh = user_tokens(user.id, family, jti)
-    return {"access_token": access, "refresh_token": refresh}
+    signed_in = service.sign_in(uow(), phone=form.phone, code=form.code, jti=jti)
+    access, refresh = user_tokens(signed_in.user_id, signed_in.family_id, jti)
+    return TokenPair(access_token=access, refresh_token=refresh).model_dump()
 
 
 @bp.post("/refresh")
 @refresh_required
 @documented(answer=TokenPair, summary="Swap a refresh token for a new pair")
 def refresh() -> dict[str, object]:
-    w = wiring()
     token = get_jwt()
     jti = new_jti()
-    try:
-        user_id, family = service.rotate(
-            session(),
-            jti=str(token["jti"]),
-            new_jti=jti,
-            now=w.clock.now(),
-            lifetime_seconds=w.settings.refresh_token_seconds,
-        )
-    except Exception:
-        if token.get("fam"):
-            # A replayed or dead refresh token: its whole sign-in stops working.
-            mark_family_revoked(w.store, str(token["fam"]), w.settings.refresh_token_seconds)
-        raise
-    access, refresh_token = user_tokens(user_id, family, jti)
-    return {"access_token": access, "refresh_token": refresh_token}
+    family = str(token["fam"]) if token.get("fam") else None
+    signed_in = service.refresh(uow(), jti=str(token["jti"]), family_id=family, new_jti=jti)
+    access, refresh_token = user_tokens(signed_in.user_id, signed_in.family_id, jti)
+    return TokenPair(access_token=access, refresh_token=refresh_token).model_dump()
 
 
 @bp.post("/logout")
 @role_required("user")
 @documented(answer=Ok, summary="End this sign-in: its access and refresh tokens stop working")
 def logout() -> dict[str, object]:
-    w = wiring()
-    family = str(get_jwt()["fam"])
-    service.revoke_family(session(), family_id=family, now=w.clock.now())
-    mark_family_revoked(w.store, family, w.settings.refresh_token_seconds)
-    return {"ok": True}
+    service.log_out(uow(), family_id=str(get_jwt()["fam"]))
+    return Ok().model_dump()

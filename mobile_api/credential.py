@@ -12,7 +12,6 @@ from server.clock import iso
 from server.credentials import render
 from server.credentials import service as credentials
 from server.credentials.codec import b64url_decode
-from server.db import session
 from server.errors import RequestValidationError
 from server.http import (
     Answer,
@@ -23,7 +22,7 @@ from server.http import (
     parse_query,
     role_required,
 )
-from server.wiring import wiring
+from server.web.context import uow
 
 bp = Blueprint("credential", __name__, url_prefix="/api/v1/credential")
 well_known = Blueprint("well_known", __name__, url_prefix="/.well-known")
@@ -87,10 +86,7 @@ class KeysDocument(Answer):
 
 def _code() -> credentials.IssuedCode:
     query = parse_query(MemberQuery)
-    w = wiring()
-    return credentials.issue_code(
-        session(), user_id=current_user_id(), member_id=query.member, keys=w.keys, clock=w.clock
-    )
+    return credentials.issue_code(uow(), user_id=current_user_id(), member_id=query.member)
 
 
 @bp.get("/qr")
@@ -141,14 +137,11 @@ def qr_svg() -> Response:
 def offline_kit() -> tuple[dict[str, Any], int]:
     body = parse(OfflineKitRequest)
     query = parse_query(MemberQuery)
-    w = wiring()
     kit = credentials.request_offline_kit(
-        session(),
+        uow(),
         user_id=current_user_id(),
         device_public_key=_device_key(body.device_public_key),
         member_id=query.member,
-        keys=w.keys,
-        clock=w.clock,
     )
     return kit, 201
 
@@ -169,15 +162,14 @@ def _device_key(text: str | None) -> bytes | None:
 @role_required("user")
 @documented(answer=Ok, summary="Revoke my e-credential: every code and kit stops working")
 def revoke() -> dict[str, Any]:
-    credentials.revoke_own(session(), user_id=current_user_id(), clock=wiring().clock)
+    credentials.revoke_own(uow(), user_id=current_user_id())
     return {"ok": True}
 
 
 @well_known.get("/ecredential-keys.json")
 @documented(answer=KeysDocument, summary="The public keys that verify e-credential codes")
 def keys_document() -> Response:
-    w = wiring()
-    document = credentials.keys_document(session(), keys=w.keys, clock=w.clock)
+    document = credentials.keys_document(uow())
     response = Response(
         KeysDocument.model_validate(document).model_dump_json(), mimetype="application/json"
     )

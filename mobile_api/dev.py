@@ -10,7 +10,7 @@ from server.clock import iso
 from server.errors import NotFoundError
 from server.http import Answer, Schema, documented, parse_query
 from server.ports.sms import OutboxSmsSender
-from server.wiring import wiring
+from server.web.context import wiring
 
 bp = Blueprint("dev", __name__, url_prefix="/api/v1/dev")
 

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 from flask import Blueprint
 from pydantic import Field
 
-from server.clock import beijing_date
-from server.db import session
+from server.clock import beijing_date, iso
 from server.family import service
+from server.family.queries import MemberView
 from server.family.rules import RELATIONS
 from server.http import (
     Answer,
@@ -23,7 +23,7 @@ from server.http import (
     parse_query,
     role_required,
 )
-from server.wiring import wiring
+from server.web.context import uow, wiring
 
 bp = Blueprint("family", __name__, url_prefix="/api/v1/family")
 
@@ -101,9 +101,8 @@ class Unbound(Answer):
 @documented(body=BindRequest, answer=Bound, status=201, summary="Bind a family member")
 def bind() -> tuple[dict[str, Any], int]:
     body = parse(BindRequest)
-    w = wiring()
     member_id = service.bind_member(
-        session(),
+        uow(),
         user_id=current_user_id(),
         form=service.BindingForm(
             id_number=body.id_number,
@@ -111,9 +110,6 @@ def bind() -> tuple[dict[str, Any], int]:
             relation=body.relation,
             face_image=body.face_image,
         ),
-        face=w.face,
-        store=w.store,
-        clock=w.clock,
     )
     return {"member_id": member_id}, 201
 
@@ -122,17 +118,26 @@ def bind() -> tuple[dict[str, Any], int]:
 @role_required("user")
 @documented(answer=MemberList, summary="The family members you have bound, masked")
 def members() -> dict[str, Any]:
-    views = service.list_members(session(), user_id=current_user_id())
-    return {"members": [view.as_dict() for view in views]}
+    views = service.list_members(uow(), user_id=current_user_id())
+    return MemberList(members=[member_answer(view) for view in views]).model_dump()
+
+
+def member_answer(view: MemberView) -> Member:
+    """A bound member as the phone shows them (also in GET /api/v1/me)."""
+    return Member(
+        member_id=view.member_id,
+        name_masked=view.name_masked,
+        id_number_masked=view.id_number_masked,
+        relation=view.relation,
+        bound_at=iso(view.bound_at),
+    )
 
 
 @bp.delete("/members/<member_id>")
 @role_required("user")
 @documented(answer=Unbound, summary="Unbind a family member: their codes stop at once")
 def unbind(member_id: str) -> dict[str, Any]:
-    service.unbind_member(
-        session(), user_id=current_user_id(), member_id=member_id, clock=wiring().clock
-    )
+    service.unbind_member(uow(), user_id=current_user_id(), member_id=member_id)
     return {"member_id": member_id, "status": "unbound"}
 
 
@@ -147,7 +152,7 @@ def expenses(member_id: str) -> dict[str, Any]:
     query = parse_query(ExpensesQuery)
     year = query.year or beijing_date(wiring().clock.now()).year
     found = service.member_expenses(
-        session(), user_id=current_user_id(), member_id=member_id, year=year
+        uow(), user_id=current_user_id(), member_id=member_id, year=year
     )
     t = found.totals
     return ExpensesAnswer(

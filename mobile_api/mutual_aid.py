@@ -11,11 +11,10 @@ from flask import Blueprint
 from pydantic import Field
 
 from server.clock import iso
-from server.db import session
 from server.http import Answer, Schema, current_user_id, documented, parse, role_required
 from server.mutual_aid import service
 from server.mutual_aid.queries import SourceView
-from server.wiring import wiring
+from server.web.context import uow
 
 bp = Blueprint("mutual_aid", __name__, url_prefix="/api/v1/mutual-aid")
 
@@ -92,14 +91,10 @@ def _sources(views: list[SourceView]) -> dict[str, Any]:
 @documented(body=FileRequest, answer=Filed, status=201, summary="File a mutual-aid beneficiary")
 def file_beneficiary() -> tuple[dict[str, Any], int]:
     body = parse(FileRequest)
-    w = wiring()
     filed = service.file_beneficiary(
-        session(),
+        uow(),
         user_id=current_user_id(),
         form=service.FilingForm(id_number=body.id_number, name=body.name, relation=body.relation),
-        delay_days=w.settings.mutual_aid_delay_days,
-        store=w.store,
-        clock=w.clock,
     )
     return {
         "beneficiary_id": filed.beneficiary_id,
@@ -112,7 +107,7 @@ def file_beneficiary() -> tuple[dict[str, Any], int]:
 @role_required("user")
 @documented(answer=BeneficiaryList, summary="The beneficiaries you have filed, masked")
 def beneficiaries() -> dict[str, Any]:
-    views = service.list_beneficiaries(session(), user_id=current_user_id())
+    views = service.list_beneficiaries(uow(), user_id=current_user_id())
     return {
         "beneficiaries": [
             {
@@ -132,9 +127,7 @@ def beneficiaries() -> dict[str, Any]:
 @role_required("user")
 @documented(answer=Withdrawn, summary="Withdraw a filing: it is not drawn on from now on")
 def withdraw(beneficiary_id: str) -> dict[str, Any]:
-    service.withdraw_filing(
-        session(), user_id=current_user_id(), beneficiary_id=beneficiary_id, clock=wiring().clock
-    )
+    service.withdraw_filing(uow(), user_id=current_user_id(), beneficiary_id=beneficiary_id)
     return {"beneficiary_id": beneficiary_id, "status": "withdrawn"}
 
 
@@ -142,7 +135,7 @@ def withdraw(beneficiary_id: str) -> dict[str, Any]:
 @role_required("user")
 @documented(answer=SourceList, summary="The accounts you may draw on, in your order")
 def sources() -> dict[str, Any]:
-    return _sources(service.list_sources(session(), user_id=current_user_id()))
+    return _sources(service.list_sources(uow(), user_id=current_user_id()))
 
 
 @bp.put("/sources/order")
@@ -150,7 +143,5 @@ def sources() -> dict[str, Any]:
 @documented(body=OrderRequest, answer=SourceList, summary="Reorder your sources")
 def reorder() -> dict[str, Any]:
     body = parse(OrderRequest)
-    views = service.reorder_sources(
-        session(), user_id=current_user_id(), source_ids=body.source_ids, clock=wiring().clock
-    )
+    views = service.reorder_sources(uow(), user_id=current_user_id(), source_ids=body.source_ids)
     return _sources(views)

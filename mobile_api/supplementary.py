@@ -7,13 +7,11 @@ from typing import Annotated, Any
 from flask import Blueprint
 from pydantic import Field
 
-from server.accounts.service import holder_of
 from server.clock import iso
-from server.db import session
 from server.http import Answer, Schema, current_user_id, documented, parse, role_required
 from server.privacy import mask_id_number
 from server.supplementary import service
-from server.wiring import wiring
+from server.web.context import uow
 
 bp = Blueprint("supplementary", __name__, url_prefix="/api/v1/supplementary-insurance")
 
@@ -46,35 +44,18 @@ class PurchaseAnswer(Answer):
 def purchase() -> tuple[dict[str, Any], int]:
     body = parse(PurchaseRequest)
     user_id = current_user_id()
-    holder = holder_of(session(), user_id)
-    for_self = body.insured in ("self", holder.id_number)
-    done = (
-        service.buy_for_self(
-            session(),
-            clock=wiring().clock,
-            user_id=user_id,
-            person_id=holder.person_id,
-            account_id=holder.account_id,
-            product_code=body.product_code,
-            premium_fen=body.premium_fen,
-        )
-        if for_self
-        else service.buy_for_beneficiary(
-            session(),
-            clock=wiring().clock,
-            user_id=user_id,
-            holder_person_id=holder.person_id,
-            account_id=holder.account_id,
-            id_number=body.insured,
-            product_code=body.product_code,
-            premium_fen=body.premium_fen,
-        )
+    done = service.buy(
+        uow(),
+        user_id=user_id,
+        insured=body.insured,
+        product_code=body.product_code,
+        premium_fen=body.premium_fen,
     )
     p = done.purchase
     answer = PurchaseAnswer(
         purchase_id=p.id,
         product_code=p.product_code,
-        insured="self" if for_self else mask_id_number(body.insured),
+        insured="self" if done.for_holder else mask_id_number(body.insured),
         year=p.year,
         premium_fen=p.premium_fen,
         purchased_at=iso(p.purchased_at),

@@ -1,120 +1,23 @@
-"""The app factory: `create_app(config=None)`, in register_* steps."""
+"""The e-credential backend.
+
+The package root stays light on purpose: `import server.settlement.rules` must not load Flask or
+SQLAlchemy. `server.create_app` (the contract's factory) is therefore looked up lazily from
+`server.app`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from server.app import create_app
 
-from server.accounts.passwords import PasswordHasher
-from server.clock import Clock, SystemClock
-from server.config import Settings, load_settings
-from server.credentials.keys import key_source
-from server.db import Database
-from server.db import init_app as init_db
-from server.ports.face import load_face_verifier
-from server.ports.sms import LoggingSmsSender, OutboxSmsSender, SmsSender
-from server.ports.store import DatabaseStore, RedisStore, ShortLivedStore
-from server.wiring import Wiring
-
-MAX_BODY_BYTES = 64 * 1024 * 1024  # a 10,000-row roster import with face templates
+__all__ = ["create_app"]
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app. `{"TESTING": True}` gives a fresh in-memory database and an SMS outbox.
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from server.app import create_app
 
-    Besides settings, `config` may carry `CLOCK` (a server.clock.Clock) for tests.
-    """
-    config = dict(config or {})
-    clock: Clock = config.pop("CLOCK", None) or SystemClock()
-    settings = load_settings(config)
-
-    app = Flask(__name__)
-    app.config.update(TESTING=settings.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    register_wiring(app, settings, clock)
-    register_errors(app)
-    register_auth(app)
-    register_blueprints(app)
-    register_cli(app)
-    if settings.testing:
-        create_schema(app)
-    return app
-
-
-def register_wiring(app: Flask, settings: Settings, clock: Clock) -> None:
-    from server.observability import init_request_logging
-
-    db = Database(settings.database_url)
-    init_db(app, db)
-    store: ShortLivedStore = (
-        RedisStore(settings.redis_url, clock)
-        if settings.redis_url
-        else DatabaseStore(db.engine, clock)
-    )
-    sms: SmsSender = (
-        OutboxSmsSender(clock) if settings.sms_backend == "outbox" else LoggingSmsSender()
-    )
-    app.extensions["wiring"] = Wiring(
-        settings=settings,
-        clock=clock,
-        db=db,
-        store=store,
-        sms=sms,
-        face=load_face_verifier(settings.face_verifier),
-        hasher=PasswordHasher(
-            settings.password_pepper,
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-        ),
-        keys=key_source(
-            signing_key_file=settings.signing_key_file,
-            signing_keys=settings.signing_keys,
-            testing=settings.testing,
-        ),
-    )
-    init_request_logging(app)
-
-
-def register_errors(app: Flask) -> None:
-    from server.errors import register_error_handlers
-
-    register_error_handlers(app)
-
-
-def register_auth(app: Flask) -> None:
-    from server.auth.tokens import init_jwt
-
-    init_jwt(app)
-
-
-def register_blueprints(app: Flask) -> None:
-    from mobile_api import account, activation, auth, credential, dev, supplementary
-    from mobile_api import family as family_api
-    from mobile_api import mutual_aid as mutual_aid_api
-    from server import ops
-    from server.agency.routes import bp as agency
-    from server.terminal.routes import bp as terminal
-
-    for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
-        app.register_blueprint(bp)
-    app.register_blueprint(family_api.bp)
-    app.register_blueprint(mutual_aid_api.bp)
-    app.register_blueprint(credential.bp)
-    app.register_blueprint(credential.well_known)
-    for bp in (account.bp, supplementary.bp):
-        app.register_blueprint(bp)
-
-
-def register_cli(app: Flask) -> None:
-    from server.cli import register
-
-    register(app)
-
-
-def create_schema(app: Flask) -> None:
-    """Tables straight from the models (tests); real databases are migrated (`flask migrate`)."""
-    import server.db.all_models  # noqa: F401  (every table on Base.metadata)
-    from server.db.base import Base
-
-    Base.metadata.create_all(app.extensions["wiring"].db.engine)
+        return create_app
+    raise AttributeError(f"module 'server' has no attribute {name!r}")

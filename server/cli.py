@@ -58,7 +58,8 @@ def register(app: Flask) -> None:
         """Send initial payment passwords that are still pending (after a crash)."""
         from server.roster.service import issue_pending_passwords
 
-        n = issue_pending_passwords(w.db.sessions, hasher=w.hasher, sms=w.sms, clock=w.clock)
+        with w.unit_of_work() as uow:
+            n = issue_pending_passwords(uow)
         click.echo(f"{n} initial passwords issued")
 
     @app.cli.command("purge")

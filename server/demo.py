@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from server.accounts.passwords import new_initial_password
 from server.cards import service as cards
@@ -23,6 +22,7 @@ from server.institutions import service as institutions
 from server.ledger import crediting
 from server.roster import service as roster
 from server.roster.rules import id_check_digit
+from server.uow import UnitOfWork
 from server.wiring import Wiring
 
 DEMO_FILE = Path("instance/demo.json")
@@ -50,21 +50,16 @@ def face_of(name: str) -> str:
 def load_demo(w: Wiring) -> Iterator[str]:
     state = json.loads(DEMO_FILE.read_text()) if DEMO_FILE.exists() else {}
     now = w.clock.now()
-    with w.db.sessions() as s:
+    with w.unit_of_work() as uow:
+        s = uow.session
         with s.begin():
             hospital = s.scalar(select(Institution).where(Institution.code == HOSPITAL[0]))
         if hospital is None:
             institutions.create_institution(
-                s, code=HOSPITAL[0], name=HOSPITAL[1], kind="hospital", now=now, actor="demo"
+                uow, code=HOSPITAL[0], name=HOSPITAL[1], kind="hospital", actor="demo"
             )
         if "terminal" not in state:
-            t = institutions.create_terminal(
-                s,
-                institution_code=HOSPITAL[0],
-                pepper=w.settings.password_pepper,
-                now=now,
-                actor="demo",
-            )
+            t = institutions.create_terminal(uow, institution_code=HOSPITAL[0], actor="demo")
             state["terminal"] = {"terminal_id": t.terminal_id, "secret": t.secret}
         rows = [
             roster.RosterRow(_id(first17), name, phone, "110000", kind, face_of(name))
@@ -95,7 +90,7 @@ def load_demo(w: Wiring) -> Iterator[str]:
                 account.password_pending = False
             passwords[row.id_number] = password
         if "cards" not in state:
-            state["cards"] = _money(w, s, rows)
+            state["cards"] = _money(uow, rows)
     DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
     DEMO_FILE.write_text(json.dumps(state, ensure_ascii=False, indent=2))
     DEMO_FILE.chmod(0o600)
@@ -188,12 +183,11 @@ def _curl(method: str, path: str, body: dict[str, object], bearer: str | None = 
 DEMO_CREDITS_FEN = [256_800, 52_000, 31_500]
 
 
-def _money(w: Wiring, s: Session, rows: list[roster.RosterRow]) -> dict[str, str]:
+def _money(uow: UnitOfWork, rows: list[roster.RosterRow]) -> dict[str, str]:
     """Credit this month's money to the demo persons and give each a card; their card numbers."""
-    month = f"{beijing_date(w.clock.now()):%Y-%m}"
+    month = f"{beijing_date(uow.clock.now()):%Y-%m}"
     crediting.credit_month(
-        s,
-        clock=w.clock,
+        uow,
         month=month,
         rows=[
             crediting.CreditRow(row.id_number, amount)
@@ -202,6 +196,5 @@ def _money(w: Wiring, s: Session, rows: list[roster.RosterRow]) -> dict[str, str
         actor="demo",
     )
     return {
-        row.id_number: cards.issue_card(s, clock=w.clock, id_number=row.id_number, actor="demo")
-        for row in rows
+        row.id_number: cards.issue_card(uow, id_number=row.id_number, actor="demo") for row in rows
     }

@@ -1,21 +1,12 @@
-"""The AppError tree: one subclass per contract error code, and the handlers that format them.
+"""The AppError tree: one subclass per contract error code (CONTRACT.md's list).
 
-Domain code raises; only the handlers here turn an error into the contract's envelope
-`{"error": {"code", "message", "details"}}`. Anything that is not an AppError, a pydantic
-ValidationError or an HTTPException is a bug: it is logged and answered with a 500.
+Pure: domain code raises these anywhere, and only `server.web.errors` turns them into the
+contract's envelope `{"error": {"code", "message", "details"}}`.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
-
-from flask import Flask, Response, jsonify
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 
 class AppError(Exception):
@@ -210,63 +201,3 @@ def all_error_classes() -> list[type[AppError]]:
         found.append(cls)
         todo.extend(cls.__subclasses__())
     return found
-
-
-def _json(error: AppError) -> tuple[Response, int]:
-    response = jsonify(error.envelope())
-    if isinstance(error, RateLimitedError) and "retry_after" in error.details:
-        response.headers["Retry-After"] = str(error.details["retry_after"])
-    return response, error.status
-
-
-def _validation_details(exc: ValidationError) -> dict[str, Any]:
-    # Never echo the input back: it may hold a password or an ID number.
-    return {
-        "errors": [
-            {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
-    }
-
-
-_HTTP_TO_ERROR: dict[int, type[AppError]] = {
-    400: RequestValidationError,
-    401: UnauthorizedError,
-    403: ForbiddenError,
-    404: NotFoundError,
-    405: MethodNotAllowedError,
-    413: PayloadTooLargeError,
-    415: RequestValidationError,
-    429: RateLimitedError,
-}
-
-
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(AppError)
-    def _app_error(exc: AppError) -> tuple[Response, int]:
-        if exc.status >= 500:
-            log.warning("refused: %s", exc.code)
-        return _json(exc)
-
-    @app.errorhandler(ValidationError)
-    def _pydantic(exc: ValidationError) -> tuple[Response, int]:
-        return _json(RequestValidationError(**_validation_details(exc)))
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[Response, int]:
-        cls = _HTTP_TO_ERROR.get(exc.code or 500)
-        if cls is None:
-            log.error("unmapped HTTP error %s", exc.code)
-            return _json(AppError())
-        return _json(cls())
-
-    @app.errorhandler(OperationalError)
-    def _database_down(exc: OperationalError) -> tuple[Response, int]:
-        # The database cannot be reached (down, restarted, overloaded): refuse, never guess.
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
-        return _json(ServiceUnavailableError(dependency="database"))
-
-    @app.errorhandler(Exception)
-    def _bug(exc: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error")
-        return _json(AppError())

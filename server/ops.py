@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.errors import ServiceUnavailableError
 from server.openapi import build_spec
-from server.wiring import wiring
+from server.web.context import wiring
 
 bp = Blueprint("ops", __name__)
 

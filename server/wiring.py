@@ -1,23 +1,28 @@
 """The app's collaborators in one typed place: settings, clock, database and ports.
 
-Routes take what a use case needs from here and pass plain values to the service; services
-never reach for Flask.
+`build_wiring` makes them once per process (the web app, a `flask` command, an rq worker);
+`Wiring.unit_of_work()` hands a use case one session and the ports it may touch. Nothing here
+imports Flask: the request's unit of work lives in server/web/context.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
+from sqlalchemy.orm import Session
 
 from server.accounts.passwords import PasswordHasher
 from server.clock import Clock
-from server.config import Settings
-from server.credentials.keys import KeySource
+from server.config import ConfigError, Settings
+from server.credentials.keys import KeySource, key_source
 from server.db import Database
-from server.ports.face import FaceVerifier
-from server.ports.sms import SmsSender
-from server.ports.store import ShortLivedStore
+from server.ports.face import FaceVerifier, load_face_verifier
+from server.ports.jobs import InlineJobs, Jobs, RqJobs, ThreadJobs
+from server.ports.sms import LoggingSmsSender, OutboxSmsSender, SmsSender
+from server.ports.store import DatabaseStore, RedisStore, ShortLivedStore
+from server.settlement.rules import PasswordPolicy, load_password_policy
+from server.uow import UnitOfWork
 
 
 @dataclass
@@ -30,13 +35,82 @@ class Wiring:
     face: FaceVerifier
     hasher: PasswordHasher
     keys: KeySource
+    jobs: Jobs
+    password_policy: PasswordPolicy
+
+    def unit_of_work(self, session: Session | None = None) -> UnitOfWork:
+        """A unit of work on `session`, or on a new one that the caller closes."""
+        return UnitOfWork(
+            session=session if session is not None else self.db.sessions(),
+            sessions=self.db.sessions,
+            clock=self.clock,
+            store=self.store,
+            hasher=self.hasher,
+            keys=self.keys,
+            sms=self.sms,
+            face=self.face,
+            jobs=self.jobs,
+            password_policy=self.password_policy,
+            settings=self.settings,
+            is_postgres=self.db.is_postgres,
+        )
+
+    def run_job(self, task: str, kwargs: dict[str, Any]) -> None:
+        """Run one queued task with a fresh unit of work (server/jobs.py names the tasks)."""
+        from server.jobs import run
+
+        with self.unit_of_work() as uow:
+            run(uow, task, kwargs)
 
     def close(self) -> None:
-        """Release the database pool and the store's connections."""
+        """Release the queue, the database pool and the store's connections."""
+        self.jobs.close()
         self.store.close()
         self.db.dispose()
 
 
-def wiring() -> Wiring:
-    w: Wiring = current_app.extensions["wiring"]
+def _password_policy(text: str) -> PasswordPolicy:
+    try:
+        return load_password_policy(text)
+    except ValueError as exc:  # a mistyped table must stop the start, not ask no password
+        raise ConfigError(str(exc)) from exc
+
+
+def build_wiring(settings: Settings, clock: Clock) -> Wiring:
+    db = Database(settings.database_url)
+    store: ShortLivedStore = (
+        RedisStore(settings.redis_url, clock)
+        if settings.redis_url
+        else DatabaseStore(db.engine, clock)
+    )
+    sms: SmsSender = (
+        OutboxSmsSender(clock) if settings.sms_backend == "outbox" else LoggingSmsSender()
+    )
+    w = Wiring(
+        settings=settings,
+        clock=clock,
+        db=db,
+        store=store,
+        sms=sms,
+        face=load_face_verifier(settings.face_verifier),
+        hasher=PasswordHasher(
+            settings.password_pepper,
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+        ),
+        keys=key_source(
+            signing_key_file=settings.signing_key_file,
+            signing_keys=settings.signing_keys,
+            testing=settings.testing,
+        ),
+        jobs=InlineJobs(lambda task, kwargs: None),
+        password_policy=_password_policy(settings.password_policy),
+    )
+    if settings.jobs_backend == "rq":
+        assert settings.redis_url is not None
+        w.jobs = RqJobs(settings.redis_url)
+    elif settings.jobs_backend == "thread":
+        w.jobs = ThreadJobs(w.run_job)
+    else:
+        w.jobs = InlineJobs(w.run_job)
     return w

@@ -14,13 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.password_rules import weakness
-from server.accounts.passwords import PasswordHasher, check_payment_password, locked_until
+from server.accounts.passwords import check_payment_password, locked_until
+from server.accounts.queries import StatementLine, statement_page
 from server.audit import record
-from server.clock import Clock
 from server.db.models import Account, Person, User
 from server.errors import InvalidAmountError, NotActivatedError, WeakPasswordError
-from server.ports.store import ShortLivedStore
-from server.settlement.rules import MAX_AMOUNT_FEN
+from server.money import MAX_AMOUNT_FEN
+from server.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,8 @@ def _actor(user_id: int) -> str:
 
 
 def change_payment_password(
-    session: Session,
+    uow: UnitOfWork,
     *,
-    store: ShortLivedStore,
-    hasher: PasswordHasher,
-    clock: Clock,
     user_id: int,
     old_password: str,
     new_password: str,
@@ -67,6 +64,7 @@ def change_payment_password(
     attempt; then the old one is checked like at a till (PAYMENT_PASSWORD_INVALID with
     `attempts_left`, PASSWORD_LOCKED with `locked_until`).
     """
+    session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
     holder = holder_of(session, user_id)
     why = weakness(new_password, id_number=holder.id_number, phone=holder.phone)
     if why is not None:
@@ -102,16 +100,14 @@ def change_payment_password(
 
 
 def set_password_free_limit(
-    session: Session,
+    uow: UnitOfWork,
     *,
-    store: ShortLivedStore,
-    hasher: PasswordHasher,
-    clock: Clock,
     user_id: int,
     limit_fen: int,
     payment_password: str,
 ) -> None:
     """Set the amount up to which a payment asks no password; needs the payment password."""
+    session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
     if not 0 <= limit_fen < MAX_AMOUNT_FEN:
         raise InvalidAmountError("limit_fen is 0 .. 10^10-1 fen", reason="limit_out_of_range")
     holder = holder_of(session, user_id)
@@ -147,8 +143,9 @@ class Summary:
     password_locked_until: datetime | None
 
 
-def summary(session: Session, *, store: ShortLivedStore, user_id: int) -> Summary:
+def summary(uow: UnitOfWork, *, user_id: int) -> Summary:
     """The holder's balance, password-free limit and any password lock."""
+    session, store = uow.session, uow.store
     holder = holder_of(session, user_id)
     with session.begin():
         balance, limit = session.execute(
@@ -157,3 +154,13 @@ def summary(session: Session, *, store: ShortLivedStore, user_id: int) -> Summar
             )
         ).one()
     return Summary(int(balance), int(limit), locked_until(store, holder.account_id))
+
+
+def statement(
+    uow: UnitOfWork, *, user_id: int, before_entry_id: int | None, limit: int
+) -> tuple[list[StatementLine], int | None]:
+    """A page of the holder's statement, newest first, and the cursor of the next page."""
+    holder = holder_of(uow.session, user_id)
+    return statement_page(
+        uow.session, account_id=holder.account_id, before_entry_id=before_entry_id, limit=limit
+    )

@@ -18,11 +18,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.passwords import PasswordHasher, check_payment_password
+from server.accounts.passwords import check_payment_password
 from server.audit import record
-from server.clock import Clock
 from server.credentials import service as credentials
-from server.credentials.keys import KeySource
 from server.db.models import Account, Credential, Person, User
 from server.errors import (
     AlreadyActivatedError,
@@ -31,9 +29,8 @@ from server.errors import (
     InsuredNumberNotFoundError,
     RequestValidationError,
 )
-from server.ports.face import FaceVerifier
-from server.ports.store import ShortLivedStore
 from server.roster import service as roster
+from server.uow import UnitOfWork
 
 MAX_FACE_BYTES = 2 * 1024 * 1024
 
@@ -66,20 +63,18 @@ def decode_image(text: str, field: str) -> bytes:
     return raw
 
 
-def activate(
-    session: Session,
-    *,
-    user_id: int,
-    form: ActivationForm,
-    store: ShortLivedStore,
-    hasher: PasswordHasher,
-    face: FaceVerifier,
-    clock: Clock,
-    keys: KeySource,
-) -> Activated:
+def activate(uow: UnitOfWork, *, user_id: int, form: ActivationForm) -> Activated:
     """Activate the user's e-credential. Raises CONSENT_REQUIRED, ALREADY_ACTIVATED,
     INSURED_NUMBER_NOT_FOUND, PAYMENT_PASSWORD_INVALID / PASSWORD_LOCKED, FACE_MISMATCH, and
     RATE_LIMITED past the day's roster lookups."""
+    session, store, hasher, clock, face, keys = (
+        uow.session,
+        uow.store,
+        uow.hasher,
+        uow.clock,
+        uow.face,
+        uow.keys,
+    )
     if not form.consent:
         raise ConsentRequiredError()
     face_image = decode_image(form.face_image, "face_image")

@@ -1,1 +1,10 @@
-"""The agency's API (/api/v1/admin, role admin)."""
+"""The agency's API (/api/v1/admin, role admin), one module per feature on one blueprint.
+
+CONTRACT.md "Agency". Each module parses, calls one service with the request's unit of work,
+and shapes the answer; none holds a query or a transaction.
+"""
+
+from server.agency import cards, credentials, institutions, money, roster, sign_in  # noqa: F401
+from server.agency.common import bp
+
+__all__ = ["bp"]

@@ -4,27 +4,23 @@ and is stored, hashed, at its first sign-in."""
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from server.accounts.passwords import PasswordHasher
 from server.db.models import Admin
 from server.errors import UnauthorizedError
+from server.uow import UnitOfWork
 
 
-def authenticate_admin(
-    session: Session,
-    *,
-    username: str,
-    password: str,
-    hasher: PasswordHasher,
-    bootstrap: tuple[str | None, str | None],
-    now: datetime,
-) -> int:
-    """The admin's id for a right username and password; UnauthorizedError otherwise."""
+def authenticate_admin(uow: UnitOfWork, *, username: str, password: str) -> int:
+    """The admin's id for a right username and password; UnauthorizedError otherwise.
+
+    The first admin comes from the configuration (ADMIN_USERNAME / ADMIN_PASSWORD) and is stored
+    at their first sign-in.
+    """
+    session, hasher, now = uow.session, uow.hasher, uow.clock.now()
+    bootstrap = (uow.settings.admin_username, uow.settings.admin_password)
     with session.begin():
         admin = session.scalar(select(Admin).where(Admin.username == username))
     if admin is not None:

@@ -14,17 +14,18 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.clock import Clock, beijing_date, beijing_midnight_after
+from server.clock import beijing_date, beijing_midnight_after
 from server.db.models import RefreshToken, User
 from server.errors import RateLimitedError, SmsCodeInvalidError, TokenRevokedError
-from server.ports.sms import SmsSender
 from server.ports.store import ShortLivedStore
 from server.roster.rules import is_valid_phone
+from server.uow import UnitOfWork
 
 CODE_TTL_SECONDS = 300
 MAX_WRONG_TRIES = 5
@@ -36,11 +37,9 @@ def _digest(pepper: bytes, phone: str, code: str) -> str:
     return hmac.new(pepper, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def send_login_code(
-    *, store: ShortLivedStore, sms: SmsSender, clock: Clock, pepper: bytes, phone: str
-) -> None:
+def send_login_code(uow: UnitOfWork, *, phone: str) -> None:
     """Text a new login code to `phone`, replacing any earlier one."""
-    now = clock.now()
+    store, pepper, now = uow.store, uow.settings.password_pepper, uow.clock.now()
     if store.incr(f"sms:minute:{phone}", RESEND_SECONDS) > 1:
         raise RateLimitedError(
             "Wait a minute before asking for another code",
@@ -52,11 +51,12 @@ def send_login_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     nonce = secrets.token_hex(8)
     store.put(f"sms:code:{phone}", f"{nonce}:{_digest(pepper, phone, code)}", CODE_TTL_SECONDS)
-    sms.send(phone, "login", code)
+    uow.sms.send(phone, "login", code)
 
 
-def verify_login_code(*, store: ShortLivedStore, pepper: bytes, phone: str, code: str) -> None:
+def verify_login_code(uow: UnitOfWork, *, phone: str, code: str) -> None:
     """Accept the live code once; SmsCodeInvalidError for a wrong, used, void or expired one."""
+    store, pepper = uow.store, uow.settings.password_pepper
     if not is_valid_phone(phone) or len(code) != 6 or not code.isdigit():
         raise SmsCodeInvalidError()
     code_key = f"sms:code:{phone}"
@@ -97,6 +97,58 @@ def start_family(session: Session, *, user_id: int, jti: str, expires_at: dateti
             RefreshToken(jti=jti, family_id=family_id, user_id=user_id, expires_at=expires_at)
         )
     return family_id
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user_id: int
+    family_id: str
+
+
+def sign_in(uow: UnitOfWork, *, phone: str, code: str, jti: str) -> SignIn:
+    """Check the SMS code, find or make the phone's user and start a sign-in (refresh family)."""
+    verify_login_code(uow, phone=phone, code=code)
+    now = uow.clock.now()
+    user = user_for_phone(uow.session, phone, now=now)
+    family = start_family(
+        uow.session,
+        user_id=user.id,
+        jti=jti,
+        expires_at=now + timedelta(seconds=uow.settings.refresh_token_seconds),
+    )
+    return SignIn(user.id, family)
+
+
+def refresh(uow: UnitOfWork, *, jti: str, family_id: str | None, new_jti: str) -> SignIn:
+    """Use up refresh token `jti` for `new_jti`; a replayed or dead one ends its whole sign-in.
+
+    TokenRevokedError for a used, revoked or expired token; its family's access tokens stop
+    working at once (the short-lived store's mark), not only at their expiry.
+    """
+    lifetime = uow.settings.refresh_token_seconds
+    try:
+        user_id, family = rotate(
+            uow.session, jti=jti, new_jti=new_jti, now=uow.clock.now(), lifetime_seconds=lifetime
+        )
+    except TokenRevokedError:
+        if family_id:
+            mark_family_revoked(uow.store, family_id, lifetime)
+        raise
+    return SignIn(user_id, family)
+
+
+def log_out(uow: UnitOfWork, *, family_id: str) -> None:
+    """End one sign-in: its refresh tokens are revoked and its access tokens refused."""
+    revoke_family(uow.session, family_id=family_id, now=uow.clock.now())
+    mark_family_revoked(uow.store, family_id, uow.settings.refresh_token_seconds)
+
+
+def family_key(family_id: str) -> str:
+    return f"auth:fam-revoked:{family_id}"
+
+
+def mark_family_revoked(store: ShortLivedStore, family_id: str, lifetime_seconds: int) -> None:
+    store.put(family_key(family_id), "1", lifetime_seconds)
 
 
 def rotate(

@@ -15,15 +15,8 @@ from flask import Flask, Response, jsonify
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, decode_token
 from flask_jwt_extended.config import config as jwt_config
 
+from server.auth.service import family_key
 from server.errors import TokenRevokedError, UnauthorizedError
-
-
-def _fam_key(family_id: str) -> str:
-    return f"auth:fam-revoked:{family_id}"
-
-
-def mark_family_revoked(store: Any, family_id: str, lifetime_seconds: int) -> None:
-    store.put(_fam_key(family_id), "1", lifetime_seconds)
 
 
 class CheckedTokenJWTManager(JWTManager):
@@ -119,7 +112,7 @@ def init_jwt(app: Flask) -> None:
         if not family:
             return False
         store = app.extensions["wiring"].store
-        return store.get(_fam_key(str(family))) is not None  # fails closed (503) when down
+        return store.get(family_key(str(family))) is not None  # fails closed (503) when down
 
 
 def user_tokens(user_id: int, family_id: str, refresh_jti: str) -> tuple[str, str]:
@@ -133,10 +126,6 @@ def user_tokens(user_id: int, family_id: str, refresh_jti: str) -> tuple[str, st
 
 def new_jti() -> str:
     return str(uuid.uuid4())
-
-
-def refresh_expiry(now: datetime, lifetime_seconds: int) -> datetime:
-    return now + timedelta(seconds=lifetime_seconds)
 
 
 def access_token(role: str, identity: str, **claims: Any) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from server.audit import record
 from server.cards.models import Card
-from server.clock import Clock
 from server.db.models import Person
 from server.errors import NotFoundError
 from server.privacy import mask_id_number
+from server.uow import UnitOfWork
 
 
 def _new_card_no() -> str:
@@ -21,8 +20,9 @@ def _new_card_no() -> str:
     return "B" + "".join(secrets.choice("0123456789") for _ in range(12))
 
 
-def issue_card(session: Session, *, clock: Clock, id_number: str, actor: str) -> str:
+def issue_card(uow: UnitOfWork, *, id_number: str, actor: str) -> str:
     """A new active card for the person; an earlier active card is replaced (stops working)."""
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         person_id = session.scalar(select(Person.id).where(Person.id_number == id_number))
@@ -43,9 +43,10 @@ def issue_card(session: Session, *, clock: Clock, id_number: str, actor: str) ->
     return card_no
 
 
-def report_lost(session: Session, *, clock: Clock, card_no: str, actor: str) -> None:
+def report_lost(uow: UnitOfWork, *, card_no: str, actor: str) -> None:
     """Stop a card: settlements with it answer CARD_REPORTED_LOST; the e-credential still pays.
     Reporting a lost card again changes nothing."""
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         card = session.get(Card, card_no, with_for_update=True)

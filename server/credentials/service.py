@@ -27,12 +27,11 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record
-from server.clock import Clock, iso
+from server.clock import iso
 from server.credentials import ec1, rules
 from server.credentials.codec import b64url
 from server.credentials.keys import KeyRing, KeySource, ServerKey, public_raw
 from server.credentials.models import OfflineKit, ScanToken
-from server.db import run_in_transaction
 from server.db.models import Credential, Person, User
 from server.errors import (
     CredentialRevokedError,
@@ -44,8 +43,8 @@ from server.errors import (
 )
 from server.family.queries import ProxyMember, proxy_member
 from server.family.rules import inverse_relation
-from server.ports.store import ShortLivedStore
 from server.privacy import mask_id_number, mask_name, mask_phone
+from server.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -173,16 +172,15 @@ def issue_offline_kit(
 
 
 def request_offline_kit(
-    session: Session,
+    uow: UnitOfWork,
     *,
     user_id: int,
     device_public_key: bytes | None,
     member_id: str | None,
-    keys: KeySource,
-    clock: Clock,
 ) -> dict[str, Any]:
     """POST /credential/offline-kit. Raises NOT_ACTIVATED, CREDENTIAL_REVOKED, NOT_FOUND (an
     unknown family member)."""
+    session, clock, keys = uow.session, uow.clock, uow.keys
     now = clock.now()
     with session.begin():
         credential = _current_credential(session, user_id)
@@ -242,13 +240,12 @@ def _new_kit(
 
 
 # --- codes made by the server (thin clients) ---------------------------------------------------
-def issue_code(
-    session: Session, *, user_id: int, member_id: str | None, keys: KeySource, clock: Clock
-) -> IssuedCode:
+def issue_code(uow: UnitOfWork, *, user_id: int, member_id: str | None) -> IssuedCode:
     """GET /credential/qr: the very code a phone would make, from a kit the server holds.
 
     Raises NOT_ACTIVATED, CREDENTIAL_REVOKED, NOT_FOUND (an unknown family member).
     """
+    session, clock, keys = uow.session, uow.clock, uow.keys
     now = clock.now()
     ring = keys.ring()
     with session.begin():
@@ -371,22 +368,14 @@ _COUNTER_GREW = (
 _NEW_SCAN_TOKEN = insert(_SCAN_TOKENS)
 
 
-def scan(
-    session: Session,
-    *,
-    qr_text: str,
-    terminal_id: str,
-    institution_id: int,
-    keys: KeySource,
-    store: ShortLivedStore,
-    clock: Clock,
-) -> Scanned:
+def scan(uow: UnitOfWork, *, qr_text: str, terminal_id: str, institution_id: int) -> Scanned:
     """Verify a code in QR.md's order and grant this institution one settlement for 10 minutes.
 
     Raises QR_MALFORMED, QR_UNSUPPORTED_VERSION, QR_SIGNATURE_INVALID, KIT_EXPIRED,
     QR_NOT_YET_VALID, QR_EXPIRED, NOT_ACTIVATED (no kit behind a genuine handle),
     CREDENTIAL_REVOKED, QR_ALREADY_USED, SERVICE_UNAVAILABLE (the used-code store is down).
     """
+    session, store, clock, keys = uow.session, uow.store, uow.clock, uow.keys
     now = clock.now()
     ring = keys.ring()
     with session.begin():  # reads only; closed before the store is called
@@ -448,7 +437,7 @@ def scan(
             },
         )
 
-    run_in_transaction(session, write)
+    uow.run(write)
     return Scanned(scan_token=token, expires_at=expires_at, person=shown, presented_by=presenter)
 
 
@@ -498,17 +487,19 @@ def redeem_scan_token(
 
 
 # --- revocation -------------------------------------------------------------------------------
-def revoke_own(session: Session, *, user_id: int, clock: Clock) -> None:
+def revoke_own(uow: UnitOfWork, *, user_id: int) -> None:
     """POST /credential/revoke: every code of the user's credential, every kit, stops working.
     Raises NOT_ACTIVATED (or CREDENTIAL_REVOKED when it already is)."""
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         credential = _current_credential(session, user_id)
         _revoke(session, credential, now=now, actor=f"user:{user_id}")
 
 
-def revoke_at_counter(session: Session, *, id_number: str, clock: Clock, actor: str) -> None:
+def revoke_at_counter(uow: UnitOfWork, *, id_number: str, actor: str) -> None:
     """The same, done by an agency clerk. Raises NOT_FOUND (no such person), NOT_ACTIVATED."""
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         person_id = session.scalar(select(Person.id).where(Person.id_number == id_number))
@@ -531,15 +522,17 @@ def _revoke(session: Session, credential: Credential, *, now: datetime, actor: s
 
 
 # --- keys -------------------------------------------------------------------------------------
-def keys_document(session: Session, *, keys: KeySource, clock: Clock) -> dict[str, Any]:
+def keys_document(uow: UnitOfWork) -> dict[str, Any]:
     """/.well-known/ecredential-keys.json: the published keys (see `published_keys`)."""
+    session, clock, keys = uow.session, uow.clock, uow.keys
     with session.begin():
         published = published_keys(session, keys.ring(), clock.now())
     return {"keys": [key.jwk() for key in published]}
 
 
-def rotate_keys(session: Session, *, keys: KeySource, clock: Clock, actor: str) -> str:
+def rotate_keys(uow: UnitOfWork, *, actor: str) -> str:
     """A new signing key, published and signing from now on; returns its kid."""
+    session, clock, keys = uow.session, uow.clock, uow.keys
     key = keys.rotate()
     with session.begin():
         record(session, at=clock.now(), actor=actor, action="keys.rotated", subject=key.kid)

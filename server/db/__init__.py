@@ -1,23 +1,16 @@
-"""Engine and sessions. One engine per app; one session per request, closed at teardown.
+"""Engine and session factory. One engine per app.
 
-Services own their transactions (`with session.begin():`); nothing here commits for them.
+Services own their transactions through the unit of work (server/uow.py); nothing here commits
+for them. The request's session lives in server/web/context.py, the retry in transaction.py.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
-
-from server.errors import ServiceUnavailableError
-
-T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -65,61 +58,3 @@ class Database:
         if self._keeper is not None:
             self._keeper.close()
         self.engine.dispose()
-
-
-def init_app(app: Flask, db: Database) -> None:
-    app.extensions["db"] = db
-
-    @app.teardown_appcontext
-    def _close(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
-
-
-def current_db() -> Database:
-    from flask import current_app
-
-    db: Database = current_app.extensions["db"]
-    return db
-
-
-def session() -> Session:
-    """The request's session (opened on first use, closed at the end of the request)."""
-    if "db_session" not in g:
-        g.db_session = current_db().sessions()
-    s: Session = g.db_session
-    return s
-
-
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
-
-
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in _RETRYABLE_SQLSTATES:
-            return True
-        if "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig):
-            return True
-    return False
-
-
-def run_in_transaction(s: Session, work: Callable[[Session], T], *, attempts: int = 5) -> T:
-    """Run `work` in one transaction, retrying it whole on a deadlock or serialization failure.
-
-    `work` must only touch the database: it is re-run from the start on a retry.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            with s.begin():
-                return work(s)
-        except DBAPIError as exc:
-            s.rollback()
-            if attempt < attempts and is_retryable(exc):
-                time.sleep(0.005 * attempt)
-                continue
-            if isinstance(exc, OperationalError) and not is_retryable(exc):
-                raise ServiceUnavailableError() from exc
-            raise
-    raise AssertionError("unreachable")

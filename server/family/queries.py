@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from server.clock import beijing_date, iso
+from server.clock import beijing_date
 from server.db.models import Institution, Person
 from server.errors import NotFoundError
 from server.family.models import FamilyMember
@@ -39,15 +39,6 @@ class MemberView:
     id_number_masked: str
     relation: str
     bound_at: datetime
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "member_id": self.member_id,
-            "name_masked": self.name_masked,
-            "id_number_masked": self.id_number_masked,
-            "relation": self.relation,
-            "bound_at": iso(self.bound_at),
-        }
 
 
 def _live(user_id: int) -> tuple[ColumnElement[bool], ...]:
@@ -84,11 +75,6 @@ def member_views(session: Session, *, user_id: int) -> list[MemberView]:
         )
         for member, person in rows
     ]
-
-
-def members_of(session: Session, *, user_id: int) -> list[dict[str, object]]:
-    """The user's bound members, masked, for GET /api/v1/me."""
-    return [view.as_dict() for view in member_views(session, user_id=user_id)]
 
 
 def yearly_visits(session: Session, *, person_id: int, year: int) -> list[Visit]:

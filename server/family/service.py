@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from server.activation.service import decode_image
 from server.audit import record
-from server.clock import Clock
 from server.db.models import User
 from server.errors import (
     AlreadyBoundError,
@@ -38,9 +37,8 @@ from server.family.rules import (
     binding_refusal,
     year_totals,
 )
-from server.ports.face import FaceVerifier
-from server.ports.store import ShortLivedStore
 from server.roster import service as roster
+from server.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -90,15 +88,7 @@ def _check(
         _refuse(refusal, existing_member_id=existing)
 
 
-def bind_member(
-    session: Session,
-    *,
-    user_id: int,
-    form: BindingForm,
-    face: FaceVerifier,
-    store: ShortLivedStore,
-    clock: Clock,
-) -> str:
+def bind_member(uow: UnitOfWork, *, user_id: int, form: BindingForm) -> str:
     """Bind a family member to the user; answers the new member_id.
 
     Raises RELATION_NOT_ALLOWED (a relation outside the list, or oneself), NOT_ACTIVATED (the
@@ -107,6 +97,7 @@ def bind_member(
     live photo is not the member's: their face is their consent), RATE_LIMITED (too many
     roster lookups today).
     """
+    session, store, clock, face = uow.session, uow.store, uow.clock, uow.face
     if form.relation not in RELATIONS:
         _refuse(BindingRefusal.RELATION_NOT_ALLOWED)
     face_image = decode_image(form.face_image, "face_image")
@@ -162,9 +153,10 @@ def bind_member(
     return member_id
 
 
-def unbind_member(session: Session, *, user_id: int, member_id: str, clock: Clock) -> None:
+def unbind_member(uow: UnitOfWork, *, user_id: int, member_id: str) -> None:
     """End a binding: from now on the user can neither show the member's code nor read their
     expenses. Raises NOT_FOUND when the user has no live binding with that id."""
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         member = session.scalar(
@@ -188,8 +180,9 @@ def unbind_member(session: Session, *, user_id: int, member_id: str, clock: Cloc
         )
 
 
-def list_members(session: Session, *, user_id: int) -> list[MemberView]:
+def list_members(uow: UnitOfWork, *, user_id: int) -> list[MemberView]:
     """The user's live bindings, masked (none before activation: binding needs it)."""
+    session = uow.session
     with session.begin():
         return member_views(session, user_id=user_id)
 
@@ -202,9 +195,10 @@ class Expenses:
     visits: list[Visit]
 
 
-def member_expenses(session: Session, *, user_id: int, member_id: str, year: int) -> Expenses:
+def member_expenses(uow: UnitOfWork, *, user_id: int, member_id: str, year: int) -> Expenses:
     """A bound member's medical expenses in a Beijing calendar year (001: "annual medical
     expenses"). Raises NOT_FOUND unless this user has a live binding of that member."""
+    session = uow.session
     with session.begin():
         member = proxy_member(session, user_id=user_id, member_id=member_id)
         visits = yearly_visits(session, person_id=member.person_id, year=year)

@@ -11,15 +11,14 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from server.audit import record
 from server.db.models import Institution, Terminal
 from server.errors import NotFoundError, RequestValidationError, UnauthorizedError
+from server.uow import UnitOfWork
 
 
 def _secret_digest(pepper: bytes, secret: str) -> str:
@@ -27,8 +26,10 @@ def _secret_digest(pepper: bytes, secret: str) -> str:
 
 
 def create_institution(
-    session: Session, *, code: str, name: str, kind: str, now: datetime, actor: str
+    uow: UnitOfWork, *, code: str, name: str, kind: str, actor: str
 ) -> Institution:
+    """Register a designated hospital or pharmacy; a taken code is refused."""
+    session, now = uow.session, uow.clock.now()
     try:
         with session.begin():
             institution = Institution(code=code, name=name, kind=kind, created_at=now)
@@ -46,9 +47,8 @@ class NewTerminal:
     secret: str
 
 
-def create_terminal(
-    session: Session, *, institution_code: str, pepper: bytes, now: datetime, actor: str
-) -> NewTerminal:
+def create_terminal(uow: UnitOfWork, *, institution_code: str, actor: str) -> NewTerminal:
+    session, now, pepper = uow.session, uow.clock.now(), uow.settings.password_pepper
     secret = secrets.token_urlsafe(32)
     with session.begin():
         institution = session.scalar(
@@ -81,9 +81,8 @@ class TerminalIdentity:
     institution_code: str
 
 
-def authenticate_terminal(
-    session: Session, *, terminal_id: str, secret: str, pepper: bytes
-) -> TerminalIdentity:
+def authenticate_terminal(uow: UnitOfWork, *, terminal_id: str, secret: str) -> TerminalIdentity:
+    session, pepper = uow.session, uow.settings.password_pepper
     with session.begin():
         row = session.execute(
             select(Terminal, Institution).join(Institution).where(Terminal.id == terminal_id)

@@ -19,14 +19,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.audit import record, request_id_var
-from server.clock import BEIJING, Clock, beijing_date
-from server.db import run_in_transaction
+from server.clock import BEIJING, beijing_date
 from server.db.models import Account, Person
 from server.errors import InsuredNumberNotFoundError, InvalidAmountError, RequestValidationError
 from server.ledger import rules
 from server.ledger import service as ledger
 from server.ledger.models import InterestPayment, JournalEntry, MonthlyCredit
-from server.settlement.rules import MAX_AMOUNT_FEN
+from server.money import MAX_AMOUNT_FEN
+from server.uow import UnitOfWork
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 _CHUNK = 500
@@ -51,7 +51,11 @@ def _insert_for(session: Session):  # type: ignore[no-untyped-def]
 
 
 def credit_month(
-    session: Session, *, clock: Clock, month: str, rows: Sequence[CreditRow], actor: str
+    uow: UnitOfWork,
+    *,
+    month: str,
+    rows: Sequence[CreditRow],
+    actor: str,
 ) -> Tally:
     """Credit each person's account for `month` once; a repeat (also a racing one) is skipped.
 
@@ -59,6 +63,7 @@ def credit_month(
     indexes), an amount outside 1 .. 10^10-1 fen INVALID_AMOUNT. A person twice in one
     request is credited once, like a second request.
     """
+    clock = uow.clock
     if not _MONTH.fullmatch(month):
         raise RequestValidationError("month is YYYY-MM", field="month")
     bad = [i for i, r in enumerate(rows) if not 0 < r.amount_fen < MAX_AMOUNT_FEN]
@@ -144,16 +149,14 @@ def credit_month(
         )
         return Tally(credited=len(claimed), skipped=len(rows) - len(claimed))
 
-    return run_in_transaction(session, work)
+    return uow.run(work)
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year + 1, 1, 1, tzinfo=BEIJING)
 
 
-def pay_interest(
-    session: Session, *, clock: Clock, year: int, annual_rate_bp: int, actor: str
-) -> Tally:
+def pay_interest(uow: UnitOfWork, *, year: int, annual_rate_bp: int, actor: str) -> Tally:
     """Pay `year`'s interest into every personal account once (contract: POST /admin/interest).
 
     Per account: floor(Σ each Beijing day's closing balance × rate_bp / 10000 / 365) fen. Only a
@@ -163,6 +166,7 @@ def pay_interest(
     Accounts are done in chunks, each in its own transaction, so a big run holds no long locks
     and a crashed run resumes where it stopped.
     """
+    session, clock = uow.session, uow.clock
     if not 0 <= annual_rate_bp <= 10_000:
         raise RequestValidationError("annual_rate_bp is 0 .. 10000", field="annual_rate_bp")
     if beijing_date(clock.now()) <= date(year, 12, 31):
@@ -251,7 +255,7 @@ def pay_interest(
                 )
             return Tally(credited=len(paying), skipped=len(chunk) - len(paying))
 
-        tally = run_in_transaction(session, work)
+        tally = uow.run(work)
         credited += tally.credited
         skipped += tally.skipped
     with session.begin():

@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import record
-from server.clock import Clock
 from server.db.models import Person
 from server.errors import (
     AlreadyFiledError,
@@ -36,8 +35,8 @@ from server.mutual_aid.rules import (
     filing_refusal,
     reorder_problem,
 )
-from server.ports.store import ShortLivedStore
 from server.roster import service as roster
+from server.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -77,27 +76,25 @@ def _lock_persons(session: Session, *person_ids: int) -> None:
 
 
 def file_beneficiary(
-    session: Session,
+    uow: UnitOfWork,
     *,
     user_id: int,
     form: FilingForm,
-    delay_days: int,
-    store: ShortLivedStore,
-    clock: Clock,
 ) -> Filed:
     """File a spouse, parent or child who may draw on the user's personal account.
 
-    The filing takes effect at once, or at Beijing midnight `delay_days` days later, and joins
+    The filing takes effect at once, or at Beijing midnight MUTUAL_AID_DELAY_DAYS later, and joins
     the end of the beneficiary's order. Raises RELATION_NOT_ALLOWED (another relation, oneself,
     a second spouse), NOT_ACTIVATED, INSURED_NUMBER_NOT_FOUND, ALREADY_FILED, RATE_LIMITED (too
     many roster lookups today).
     """
+    session, store, clock = uow.session, uow.store, uow.clock
     if form.relation not in RELATIONS:
         _refuse(FilingRefusal.RELATION_NOT_ALLOWED)
     roster.count_lookup(store, clock, user_id=user_id)
     now = clock.now()
     filing_id = str(uuid.uuid4())
-    starts_at = effective_at(now, delay_days=delay_days)
+    starts_at = effective_at(now, delay_days=uow.settings.mutual_aid_delay_days)
     try:
         with session.begin():
             holder_id = signed_in_person_id(session, user_id=user_id)
@@ -146,11 +143,12 @@ def file_beneficiary(
     return Filed(beneficiary_id=filing_id, relation=form.relation, effective_at=starts_at)
 
 
-def withdraw_filing(session: Session, *, user_id: int, beneficiary_id: str, clock: Clock) -> None:
+def withdraw_filing(uow: UnitOfWork, *, user_id: int, beneficiary_id: str) -> None:
     """Withdraw one of the holder's filings: from now on no settlement draws on it.
 
     Raises NOT_ACTIVATED, NOT_FOUND (no live filing of this holder with that id).
     """
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         holder_id = signed_in_person_id(session, user_id=user_id)
@@ -176,13 +174,17 @@ def withdraw_filing(session: Session, *, user_id: int, beneficiary_id: str, cloc
 
 
 def reorder_sources(
-    session: Session, *, user_id: int, source_ids: Sequence[str], clock: Clock
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    source_ids: Sequence[str],
 ) -> list[SourceView]:
     """Set the order in which the user, as a beneficiary, draws on the accounts filed for them.
 
     `source_ids` must hold each current source exactly once (VALIDATION_ERROR otherwise).
     Answers the sources in their new order.
     """
+    session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
         person_id = signed_in_person_id(session, user_id=user_id)
@@ -210,15 +212,17 @@ def reorder_sources(
         return sources_of(session, beneficiary_person_id=person_id)
 
 
-def list_sources(session: Session, *, user_id: int) -> list[SourceView]:
+def list_sources(uow: UnitOfWork, *, user_id: int) -> list[SourceView]:
     """The accounts filed for the user as a beneficiary, in their order. Raises NOT_ACTIVATED."""
+    session = uow.session
     with session.begin():
         person_id = signed_in_person_id(session, user_id=user_id)
         return sources_of(session, beneficiary_person_id=person_id)
 
 
-def list_beneficiaries(session: Session, *, user_id: int) -> list[BeneficiaryView]:
+def list_beneficiaries(uow: UnitOfWork, *, user_id: int) -> list[BeneficiaryView]:
     """The user's live filings as a holder. Raises NOT_ACTIVATED."""
+    session = uow.session
     with session.begin():
         person_id = signed_in_person_id(session, user_id=user_id)
         return beneficiaries_of(session, holder_person_id=person_id)

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import record, request_id_var
-from server.clock import Clock, beijing_date
-from server.db import run_in_transaction
+from server.clock import beijing_date
 from server.db.models import Institution, Person
 from server.errors import NotFoundError, RequestValidationError
 from server.ledger import service as ledger
@@ -25,6 +24,7 @@ from server.ledger.rules import Kind
 from server.privacy import mask_id_number
 from server.reimbursement.models import ReimbursementClaim
 from server.settlement.rules import Scene, split_burden
+from server.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,10 @@ class ClaimForm:
     fund_fen: int
 
 
-def file_claim(
-    session: Session, *, clock: Clock, form: ClaimForm, actor: str
-) -> ReimbursementClaim:
+def file_claim(uow: UnitOfWork, *, form: ClaimForm, actor: str) -> ReimbursementClaim:
     """Record a pending claim. INVALID_AMOUNT like a settlement; a visit in the future is
     VALIDATION_ERROR; an unknown person or institution NOT_FOUND."""
+    session, clock = uow.session, uow.clock
     split_burden(scene=Scene.OUTPATIENT, total_fen=form.total_fen, fund_fen=form.fund_fen)
     now = clock.now()
     if form.visit_date > beijing_date(now):
@@ -79,13 +78,19 @@ def file_claim(
 
 
 def decide(
-    session: Session, *, clock: Clock, claim_id: str, approve: bool, reason: str | None, actor: str
+    uow: UnitOfWork,
+    *,
+    claim_id: str,
+    approve: bool,
+    reason: str | None,
+    actor: str,
 ) -> ReimbursementClaim:
     """Approve (the fund pays its share to the patient) or reject a pending claim.
 
     Deciding again the same way answers the claim as it is; the other way is VALIDATION_ERROR
     (a decision is final; a wrong one is corrected by a new claim, never by rewriting money).
     """
+    clock = uow.clock
 
     def work(s: Session) -> ReimbursementClaim:
         now = clock.now()
@@ -119,11 +124,11 @@ def decide(
         record(s, at=now, actor=actor, action=f"claim.{wanted}", subject=f"claim:{claim.id}")
         return claim
 
-    return run_in_transaction(session, work)
+    return uow.run(work)
 
 
 def approved_claims(session: Session, *, person_id: int, year: int) -> list[ReimbursementClaim]:
-    """A person's approved claims for visits in `year` (for yearly expenses, issue 6)."""
+    """A person's approved claims for visits in `year` (a read for yearly expenses)."""
     return list(
         session.scalars(
             select(ReimbursementClaim)

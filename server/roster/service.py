@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from server.accounts.passwords import PasswordHasher, lift_lock, new_initial_password
+from server.accounts.passwords import lift_lock, new_initial_password
 from server.audit import record
 from server.clock import Clock, beijing_date, beijing_midnight_after
 from server.db.models import Account, Person
 from server.errors import NotFoundError, RateLimitedError, RequestValidationError
-from server.ports.sms import SmsSender
 from server.ports.store import ShortLivedStore
 from server.privacy import mask_id_number
 from server.roster.rules import INSURANCE_TYPES, REGIONS, id_number_problem, is_valid_phone
+from server.uow import UnitOfWork
 
 MAX_ROWS = 10_000
 # Activation, binding a family member and filing a beneficiary each tell the caller whether an
@@ -97,6 +97,25 @@ def validate_rows(rows: Sequence[RosterRow]) -> None:
             rows=bad[:_REPORTED_PROBLEMS],
             invalid_count=len(bad),
         )
+
+
+def import_roster(uow: UnitOfWork, rows: Sequence[RosterRow], *, actor: str) -> ImportResult:
+    """Import rows (all or none), then queue the initial passwords of those with a phone."""
+    result = import_persons(uow.session, rows, now=uow.clock.now(), actor=actor)
+    queue_initial_passwords(uow, result.pending_password_accounts)
+    return result
+
+
+def fix_phone(uow: UnitOfWork, id_number: str, phone: str, *, actor: str) -> None:
+    """Set a person's phone; one imported without a phone gets an initial password now."""
+    due = set_phone(uow.session, id_number, phone, now=uow.clock.now(), actor=actor)
+    queue_initial_passwords(uow, [due] if due else [])
+
+
+def queue_initial_passwords(uow: UnitOfWork, account_ids: Sequence[int]) -> None:
+    """Hand the slow hashing and the SMS to the jobs port (after the import committed)."""
+    if account_ids:
+        uow.jobs.enqueue("initial_passwords", account_ids=list(account_ids))
 
 
 def import_persons(
@@ -198,55 +217,49 @@ def set_phone(session: Session, id_number: str, phone: str, *, now: datetime, ac
         return account.id if due else 0
 
 
-def issue_pending_passwords(
-    sessions: sessionmaker[Session],
-    *,
-    hasher: PasswordHasher,
-    sms: SmsSender,
-    clock: Clock,
-    account_ids: Iterable[int] | None = None,
-) -> int:
+def issue_pending_passwords(uow: UnitOfWork, *, account_ids: Iterable[int] | None = None) -> int:
     """Give each pending account a random initial password and text it to the roster phone.
 
     Each account is claimed by an UPDATE ... WHERE password_pending, so two workers never send
     two passwords; the SMS goes out only after its hash is committed.
     """
+    session, hasher, sms, clock = uow.session, uow.hasher, uow.sms, uow.clock
     issued = 0
-    with sessions() as session:
-        if account_ids is None:
+    if account_ids is None:
+        with session.begin():
             account_ids = list(
                 session.scalars(select(Account.id).where(Account.password_pending.is_(True)))
             )
-        for account_id in account_ids:
-            password = new_initial_password()
-            digest = hasher.hash(password)
-            with session.begin():
-                claimed = session.execute(
-                    update(Account)
-                    .where(Account.id == account_id, Account.password_pending.is_(True))
-                    .values(
-                        password_hash=digest,
-                        password_pending=False,
-                        password_is_initial=True,
-                        password_changed_at=clock.now(),
-                    )
+    for account_id in account_ids:
+        password = new_initial_password()
+        digest = hasher.hash(password)
+        with session.begin():
+            claimed = session.execute(
+                update(Account)
+                .where(Account.id == account_id, Account.password_pending.is_(True))
+                .values(
+                    password_hash=digest,
+                    password_pending=False,
+                    password_is_initial=True,
+                    password_changed_at=clock.now(),
                 )
-                phone = session.scalar(
-                    select(Person.phone)
-                    .join(Account, Account.person_id == Person.id)
-                    .where(Account.id == account_id)
-                )
-                if not claimed.rowcount or not phone:  # type: ignore[attr-defined]
-                    continue
-                record(
-                    session,
-                    at=clock.now(),
-                    actor="system",
-                    action="password.initial_issued",
-                    subject=f"account:{account_id}",
-                )
-            sms.send(phone, "payment_password", password)
-            issued += 1
+            )
+            phone = session.scalar(
+                select(Person.phone)
+                .join(Account, Account.person_id == Person.id)
+                .where(Account.id == account_id)
+            )
+            if not claimed.rowcount or not phone:  # type: ignore[attr-defined]
+                continue
+            record(
+                session,
+                at=clock.now(),
+                actor="system",
+                action="password.initial_issued",
+                subject=f"account:{account_id}",
+            )
+        sms.send(phone, "payment_password", password)
+        issued += 1
     return issued
 
 
@@ -262,18 +275,12 @@ def count_lookup(store: ShortLivedStore, clock: Clock, *, user_id: int) -> None:
         raise RateLimitedError("Too many roster lookups today", retry_after=day_left)
 
 
-def reset_password(
-    session: Session,
-    id_number: str,
-    *,
-    store: ShortLivedStore,
-    clock: Clock,
-    actor: str,
-) -> int:
+def reset_password(uow: UnitOfWork, id_number: str, *, actor: str) -> int:
     """The counter's reset: mark a new initial password due and lift any lock.
 
     Returns the account id whose new password `issue_pending_passwords` sends.
     """
+    session, store, clock = uow.session, uow.store, uow.clock
     now = clock.now()
     with session.begin():
         person = session.scalar(select(Person).where(Person.id_number == id_number))
@@ -289,4 +296,5 @@ def reset_password(
         )
         account_id = account.id
     lift_lock(store, account_id, clock)
+    queue_initial_passwords(uow, [account_id])
     return account_id

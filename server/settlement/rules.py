@@ -13,10 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from server.errors import InvalidAmountError
-
-# Amounts are "below 10^10 fen" (issue 5): 100 million yuan, far above any bill, and far inside
-# a signed 64-bit column even after summing a year of an institution's bills.
-MAX_AMOUNT_FEN = 10**10
+from server.money import MAX_AMOUNT_FEN, is_integer_fen
 
 
 class Scene(StrEnum):
@@ -37,10 +34,6 @@ class Medium(StrEnum):
 SCENES_WITHOUT_FUND_SHARE = frozenset({Scene.PHARMACY_SELF_PURCHASE})
 
 
-def _is_fen(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 @dataclass(frozen=True)
 class BurdenSplit:
     """A bill split into the fund's share and the personal burden (个人支付)."""
@@ -58,7 +51,7 @@ def split_burden(*, scene: Scene, total_fen: int, fund_fen: int) -> BurdenSplit:
     for a pharmacy self purchase. A zero bill is refused too: there is nothing to settle, and
     a scanner sending one is misbehaving. Raises InvalidAmountError with a `reason`.
     """
-    if not _is_fen(total_fen) or not _is_fen(fund_fen):
+    if not is_integer_fen(total_fen) or not is_integer_fen(fund_fen):
         raise InvalidAmountError("Amounts are whole numbers of fen", reason="not_integer")
     if total_fen <= 0:
         raise InvalidAmountError("total_fen must be more than 0", reason="total_not_positive")
@@ -111,7 +104,7 @@ def plan_payment(*, burden_fen: int, own: Source, mutual_aid: Sequence[Source] =
     the patient's own personal account, then from mutual-aid accounts in the filed order; what
     is still missing is paid in cash"). Accounts that pay nothing get no leg.
     """
-    if not _is_fen(burden_fen) or burden_fen < 0:
+    if not is_integer_fen(burden_fen) or burden_fen < 0:
         raise ValueError("burden_fen must be a non-negative integer")
     sources = [own, *mutual_aid]
     ids = [s.account_id for s in sources]

@@ -14,19 +14,19 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.accounts.passwords import PasswordHasher, check_payment_password
+from server.accounts.passwords import check_payment_password
 from server.audit import record, record_now, request_id_var
 from server.cards.models import Card
 from server.clock import Clock
 from server.credentials.service import redeem_scan_token
-from server.db import run_in_transaction
 from server.db.models import Account, Person
 from server.errors import (
     AlreadyRefundedError,
@@ -39,10 +39,10 @@ from server.errors import (
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
 from server.mutual_aid.queries import drawable_sources
-from server.ports.store import ShortLivedStore
 from server.privacy import mask_name
-from server.settlement import rules
+from server.settlement import queries, rules
 from server.settlement.models import Settlement, SettlementRefund
+from server.uow import UnitOfWork
 
 SELF = "self"
 _SETTLEMENTS = cast(Table, Settlement.__table__)
@@ -121,6 +121,7 @@ class Terminal:
 class Outcome:
     settlement: Settlement
     replayed: bool  # True when this answers an earlier request with the same order_no and body
+    refund: SettlementRefund | None = None  # a replay of a settlement refunded since
 
 
 class _PasswordNeeded(Exception):  # noqa: N818 (a signal between attempts, not an error)
@@ -147,16 +148,33 @@ def _replay(found: Settlement, digest: str) -> Outcome:
     return Outcome(found, replayed=True)
 
 
-def settle(
-    session: Session,
-    *,
-    clock: Clock,
-    store: ShortLivedStore,
-    hasher: PasswordHasher,
-    policy: rules.PasswordPolicy,
-    terminal: Terminal,
-    request: SettleRequest,
-) -> Outcome:
+def settle(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Outcome:
+    """Settle a bill once per `(institution, order_no)`; a retry answers the first outcome (with
+    any refund since). Errors as `settle_once`."""
+    outcome = settle_once(uow, terminal=terminal, request=request)
+    if not outcome.replayed:
+        return outcome
+    _, refund = queries.for_institution(
+        uow.session, institution_id=terminal.institution_id, settlement_id=outcome.settlement.id
+    )
+    return replace(outcome, refund=refund)
+
+
+def look_up(
+    uow: UnitOfWork, *, institution_id: int, settlement_id: str
+) -> tuple[Settlement, SettlementRefund | None]:
+    """One settlement of the institution and its refund; NOT_FOUND for another's."""
+    return queries.for_institution(
+        uow.session, institution_id=institution_id, settlement_id=settlement_id
+    )
+
+
+def reconcile(uow: UnitOfWork, *, institution_id: int, day: date) -> queries.DayFigures:
+    """The institution's figures for one Beijing day (对账)."""
+    return queries.reconciliation(uow.session, institution_id=institution_id, day=day)
+
+
+def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Outcome:
     """Settle a bill once per `(institution, order_no)`; the settlement and whether it is a replay.
 
     The order check comes first, so a retry answers the first result even though its scan token
@@ -164,15 +182,15 @@ def settle(
     NotFoundError (unknown card), CardReportedLostError, PasswordRequiredError,
     PaymentPasswordInvalidError, PasswordLockedError.
     """
+    session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
     digest = request.digest()
     verified_account: int | None = None
     while True:
         try:
-            return run_in_transaction(
-                session,
+            return uow.run(
                 _settle_in(
                     clock=clock,
-                    policy=policy,
+                    policy=uow.password_policy,
                     terminal=terminal,
                     request=request,
                     digest=digest,
@@ -371,7 +389,10 @@ def _card_holder(s: Session, card_no: str) -> int:
 
 
 def refund(
-    session: Session, *, clock: Clock, terminal: Terminal, settlement_id: str
+    uow: UnitOfWork,
+    *,
+    terminal: Terminal,
+    settlement_id: str,
 ) -> tuple[Settlement, SettlementRefund]:
     """Give every fen of a settlement back to the account it came from, once.
 
@@ -379,6 +400,7 @@ def refund(
     AlreadyRefundedError on a second refund, also when many race (the settlement row is locked
     and the refund row is unique per settlement).
     """
+    clock = uow.clock
 
     def work(s: Session) -> tuple[Settlement, SettlementRefund]:
         now = clock.now()
@@ -428,7 +450,7 @@ def refund(
         return settlement, done
 
     try:
-        return run_in_transaction(session, work)
+        return uow.run(work)
     except IntegrityError:
         # The unique refund row: another refund of this settlement committed first.
         raise AlreadyRefundedError() from None

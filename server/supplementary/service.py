@@ -10,33 +10,61 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.accounts.service import holder_of
 from server.audit import record, request_id_var
-from server.clock import Clock, beijing_date
-from server.db import run_in_transaction
+from server.clock import beijing_date
 from server.errors import InsufficientBalanceError, InvalidAmountError, RelationNotAllowedError
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
+from server.money import MAX_AMOUNT_FEN
 from server.mutual_aid.queries import effective_beneficiary_id
-from server.settlement.rules import MAX_AMOUNT_FEN
 from server.supplementary.models import SupplementaryPurchase
+from server.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
 class Purchased:
     purchase: SupplementaryPurchase
     replayed: bool
+    for_holder: bool = False
+
+
+def buy(
+    uow: UnitOfWork, *, user_id: int, insured: str, product_code: str, premium_fen: int
+) -> Purchased:
+    """Pay a premium from the signed-in holder's account, for `insured`: "self" (or the holder's
+    own ID number) or a filed beneficiary's ID number. NOT_ACTIVATED before activation."""
+    holder = holder_of(uow.session, user_id)
+    if insured in ("self", holder.id_number):
+        bought = buy_for_self(
+            uow,
+            user_id=user_id,
+            person_id=holder.person_id,
+            account_id=holder.account_id,
+            product_code=product_code,
+            premium_fen=premium_fen,
+        )
+        return replace(bought, for_holder=True)
+    return buy_for_beneficiary(
+        uow,
+        user_id=user_id,
+        holder_person_id=holder.person_id,
+        account_id=holder.account_id,
+        id_number=insured,
+        product_code=product_code,
+        premium_fen=premium_fen,
+    )
 
 
 def buy_for_self(
-    session: Session,
+    uow: UnitOfWork,
     *,
-    clock: Clock,
     user_id: int,
     person_id: int,
     account_id: int,
@@ -45,8 +73,7 @@ def buy_for_self(
 ) -> Purchased:
     """Pay a premium from the holder's account for the holder."""
     return _buy(
-        session,
-        clock=clock,
+        uow,
         user_id=user_id,
         account_id=account_id,
         product_code=product_code,
@@ -56,9 +83,8 @@ def buy_for_self(
 
 
 def buy_for_beneficiary(
-    session: Session,
+    uow: UnitOfWork,
     *,
-    clock: Clock,
     user_id: int,
     holder_person_id: int,
     account_id: int,
@@ -83,8 +109,7 @@ def buy_for_beneficiary(
         return person_id
 
     return _buy(
-        session,
-        clock=clock,
+        uow,
         user_id=user_id,
         account_id=account_id,
         product_code=product_code,
@@ -94,9 +119,8 @@ def buy_for_beneficiary(
 
 
 def _buy(
-    session: Session,
+    uow: UnitOfWork,
     *,
-    clock: Clock,
     user_id: int,
     account_id: int,
     product_code: str,
@@ -105,6 +129,7 @@ def _buy(
 ) -> Purchased:
     if not 0 < premium_fen < MAX_AMOUNT_FEN:
         raise InvalidAmountError("premium_fen is 1 .. 10^10-1 fen", reason="premium_out_of_range")
+    clock = uow.clock
 
     def work(s: Session) -> Purchased:
         now = clock.now()
@@ -158,4 +183,4 @@ def _buy(
         s.flush()
         return Purchased(purchase, replayed=False)
 
-    return run_in_transaction(session, work)
+    return uow.run(work)

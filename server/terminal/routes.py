@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint
@@ -12,15 +11,13 @@ from pydantic import Field, model_validator
 from server.auth.tokens import access_token
 from server.clock import beijing_date, iso
 from server.credentials import service as credentials
-from server.db import session
 from server.http import Answer, Schema, claims, documented, parse, parse_query, role_required
 from server.institutions.service import authenticate_terminal
-from server.settlement import queries as settlement_queries
 from server.settlement import service as settlement
 from server.settlement.models import Settlement, SettlementRefund
-from server.settlement.rules import Medium, PasswordPolicy, load_password_policy
+from server.settlement.rules import Medium
 from server.settlement.rules import Scene as SceneValue
-from server.wiring import wiring
+from server.web.context import uow, wiring
 
 bp = Blueprint("terminal", __name__, url_prefix="/api/v1/terminal")
 
@@ -38,12 +35,7 @@ class AccessToken(Answer):
 @documented(body=TerminalLogin, answer=AccessToken, summary="A terminal signs in")
 def token() -> dict[str, object]:
     form = parse(TerminalLogin)
-    who = authenticate_terminal(
-        session(),
-        terminal_id=form.terminal_id,
-        secret=form.secret,
-        pepper=wiring().settings.password_pepper,
-    )
+    who = authenticate_terminal(uow(), terminal_id=form.terminal_id, secret=form.secret)
     return {
         "access_token": access_token(
             "terminal", who.terminal_id, inst=who.institution_id, inst_code=who.institution_code
@@ -80,16 +72,12 @@ class ScanAnswer(Answer):
 @documented(body=ScanRequest, answer=ScanAnswer, summary="Verify an e-credential code")
 def scan() -> dict[str, object]:
     form = parse(ScanRequest)
-    w = wiring()
     who = claims()
     done = credentials.scan(
-        session(),
+        uow(),
         qr_text=form.qr_text,
         terminal_id=str(who["sub"]),
         institution_id=int(who["inst"]),
-        keys=w.keys,
-        store=w.store,
-        clock=w.clock,
     )
     return ScanAnswer(
         scan_token=done.scan_token,
@@ -186,11 +174,6 @@ def _terminal() -> settlement.Terminal:
     return settlement.Terminal(terminal_id=str(c["sub"]), institution_id=int(c["inst"]))
 
 
-@functools.lru_cache(maxsize=8)
-def _policy(text: str) -> PasswordPolicy:
-    return load_password_policy(text)
-
-
 def _settlement_answer(s: Settlement, refund: SettlementRefund | None) -> dict[str, Any]:
     return SettlementAnswer(
         settlement_id=s.id,
@@ -226,13 +209,8 @@ def _settlement_answer(s: Settlement, refund: SettlementRefund | None) -> dict[s
 )
 def settle() -> tuple[dict[str, Any], int]:
     body = parse(SettlementRequest)
-    w = wiring()
     outcome = settlement.settle(
-        session(),
-        clock=w.clock,
-        store=w.store,
-        hasher=w.hasher,
-        policy=_policy(w.settings.password_policy),
+        uow(),
         terminal=_terminal(),
         request=settlement.SettleRequest(
             order_no=body.order_no,
@@ -245,22 +223,15 @@ def settle() -> tuple[dict[str, Any], int]:
             payment_password=body.payment_password,
         ),
     )
-    refund = None
-    if outcome.replayed:
-        _, refund = settlement_queries.for_institution(
-            session(),
-            institution_id=_terminal().institution_id,
-            settlement_id=outcome.settlement.id,
-        )
-    return _settlement_answer(outcome.settlement, refund), 200 if outcome.replayed else 201
+    return _settlement_answer(outcome.settlement, outcome.refund), 200 if outcome.replayed else 201
 
 
 @bp.get("/settlements/<settlement_id>")
 @role_required("terminal")
 @documented(answer=SettlementAnswer, summary="One settlement of this terminal's institution")
 def get_settlement(settlement_id: str) -> dict[str, Any]:
-    found, refund = settlement_queries.for_institution(
-        session(), institution_id=_terminal().institution_id, settlement_id=settlement_id
+    found, refund = settlement.look_up(
+        uow(), institution_id=_terminal().institution_id, settlement_id=settlement_id
     )
     return _settlement_answer(found, refund)
 
@@ -269,10 +240,7 @@ def get_settlement(settlement_id: str) -> dict[str, Any]:
 @role_required("terminal")
 @documented(answer=SettlementAnswer, summary="Refund a settlement: every fen back where it came")
 def refund_settlement(settlement_id: str) -> dict[str, Any]:
-    w = wiring()
-    found, refund = settlement.refund(
-        session(), clock=w.clock, terminal=_terminal(), settlement_id=settlement_id
-    )
+    found, refund = settlement.refund(uow(), terminal=_terminal(), settlement_id=settlement_id)
     return _settlement_answer(found, refund)
 
 
@@ -281,11 +249,8 @@ def refund_settlement(settlement_id: str) -> dict[str, Any]:
 @documented(query=ReconciliationQuery, answer=ReconciliationAnswer, summary="The day's figures")
 def reconciliation() -> dict[str, Any]:
     query = parse_query(ReconciliationQuery)
-    w = wiring()
-    day = query.date or beijing_date(w.clock.now())
-    figures = settlement_queries.reconciliation(
-        session(), institution_id=_terminal().institution_id, day=day
-    )
+    day = query.date or beijing_date(wiring().clock.now())
+    figures = settlement.reconcile(uow(), institution_id=_terminal().institution_id, day=day)
     return ReconciliationAnswer(
         date=day.isoformat(),
         institution_code=str(claims().get("inst_code", "")),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from server.clock import BEIJING
 from server.db.models import Account, Person, User
 from server.errors import NotFoundError
-from server.family.queries import members_of, proxy_member
+from server.family.queries import member_views, proxy_member
 from server.mutual_aid.queries import drawable_sources
 from tests.actors import PersonSpec
 from tests.households import app_user, relative
@@ -145,7 +145,7 @@ def test_proxy_member_answers_only_live_bindings_of_that_user(client, clerk, db)
     assert proxy_member(db, user_id=son_user, member_id=again).person_id == person_id(db, mother)
     with pytest.raises(NotFoundError):
         proxy_member(db, user_id=son_user, member_id=member_id)
-    assert [m["member_id"] for m in members_of(db, user_id=son_user)] == [again]
+    assert [m.member_id for m in member_views(db, user_id=son_user)] == [again]
 
 
 def _user_id(db: Session, phone: str) -> int:

@@ -12,7 +12,6 @@ from server.errors import AppError
 from server.family import service as family
 from server.mutual_aid import service as mutual_aid
 from server.mutual_aid.models import MutualAidFiling
-from server.ports.face import StubFaceVerifier
 from tests.actors import PersonSpec, face
 from tests.households import app_user, relative
 
@@ -33,34 +32,28 @@ def _outcome(call) -> str:
 
 
 def _bind(app, clock, user_id: int, member: PersonSpec) -> str:
-    db = app.extensions["wiring"].db
+    w = app.extensions["wiring"]
 
     def call() -> None:
-        with db.sessions() as s:
+        with w.unit_of_work() as uow:
             family.bind_member(
-                s,
+                uow,
                 user_id=user_id,
                 form=family.BindingForm(member.id_number, member.name, "child", face(member.name)),
-                face=StubFaceVerifier(),
-                store=app.extensions["wiring"].store,
-                clock=clock,
             )
 
     return _outcome(call)
 
 
 def _file(app, clock, user_id: int, beneficiary: PersonSpec, relation: str) -> str:
-    db = app.extensions["wiring"].db
+    w = app.extensions["wiring"]
 
     def call() -> None:
-        with db.sessions() as s:
+        with w.unit_of_work() as uow:
             mutual_aid.file_beneficiary(
-                s,
+                uow,
                 user_id=user_id,
                 form=mutual_aid.FilingForm(beneficiary.id_number, beneficiary.name, relation),
-                delay_days=0,
-                store=app.extensions["wiring"].store,
-                clock=clock,
             )
 
     return _outcome(call)

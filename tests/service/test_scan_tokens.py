@@ -25,13 +25,8 @@ def scanned(app, client, clerk):
     r = terminal.post("/scan", {"qr_text": text})
     assert r.status_code == 200
     w = app.extensions["wiring"]
-    with w.db.sessions() as s:
-        who = authenticate_terminal(
-            s,
-            terminal_id=terminal.terminal_id,
-            secret=terminal.secret,
-            pepper=w.settings.password_pepper,
-        )
+    with w.unit_of_work() as uow:
+        who = authenticate_terminal(uow, terminal_id=terminal.terminal_id, secret=terminal.secret)
     return r.get_json()["scan_token"], who.institution_id, w
 
 

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.errors import InvalidAmountError
+from server.money import MAX_AMOUNT_FEN
 from server.settlement.rules import (
     DEFAULT_PASSWORD_POLICY,
-    MAX_AMOUNT_FEN,
     Leg,
     Medium,
     PasswordRule,

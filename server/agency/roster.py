@@ -1,0 +1,66 @@
+"""The roster at the counter: import, phone fix, payment-password reset."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from server.agency.common import IdNumber, Ok, actor, bp
+from server.http import Answer, Schema, documented, parse, role_required
+from server.roster import service as roster
+from server.web.context import uow
+
+
+class RosterPerson(Schema):
+    id_number: IdNumber
+    name: Annotated[str, Field(max_length=64)]
+    phone: str | None
+    region: str
+    insurance_type: str
+    face_template: Annotated[str, Field(description="base64 of the enrolled reference photo")]
+
+
+class RosterImport(Schema):
+    persons: Annotated[list[RosterPerson], Field(min_length=1, max_length=roster.MAX_ROWS)]
+
+
+class RosterImported(Answer):
+    created: int
+    updated: int
+
+
+class PhoneFix(Schema):
+    phone: Annotated[str, Field(min_length=11, max_length=11)]
+
+
+@bp.post("/insured")
+@role_required("admin")
+@documented(
+    body=RosterImport,
+    answer=RosterImported,
+    status=201,
+    summary="Import up to 10,000 roster rows, all or nothing",
+)
+def import_insured() -> tuple[dict[str, object], int]:
+    form = parse(RosterImport)
+    rows = [roster.RosterRow(**p.model_dump()) for p in form.persons]
+    result = roster.import_roster(uow(), rows, actor=actor())
+    return RosterImported(created=result.created, updated=result.updated).model_dump(), 201
+
+
+@bp.patch("/insured/<id_number>")
+@role_required("admin")
+@documented(body=PhoneFix, answer=Ok, summary="Fix a person's phone number")
+def fix_phone(id_number: str) -> dict[str, object]:
+    form = parse(PhoneFix)
+    roster.fix_phone(uow(), id_number, form.phone, actor=actor())
+    return Ok().model_dump()
+
+
+@bp.post("/insured/<id_number>/password-reset")
+@role_required("admin")
+@documented(answer=Ok, summary="Send a new initial payment password and lift any lock")
+def password_reset(id_number: str) -> dict[str, object]:
+    roster.reset_password(uow(), id_number, actor=actor())
+    return Ok().model_dump()

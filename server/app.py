@@ -1,0 +1,87 @@
+"""The app factory: `create_app(config=None)` in register_* steps; `server.create_app` is it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from server.clock import Clock, SystemClock
+from server.config import Settings, load_settings
+from server.web.context import init_app as init_context
+from server.wiring import build_wiring
+
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a 10,000-row roster import with face templates
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `{"TESTING": True}` gives a fresh in-memory database and an SMS outbox.
+
+    Besides settings, `config` may carry `CLOCK` (a server.clock.Clock) for tests.
+    """
+    config = dict(config or {})
+    clock: Clock = config.pop("CLOCK", None) or SystemClock()
+    settings = load_settings(config)
+
+    app = Flask("server")
+    app.config.update(TESTING=settings.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    register_wiring(app, settings, clock)
+    register_errors(app)
+    register_auth(app)
+    register_blueprints(app)
+    register_cli(app)
+    if settings.testing:
+        create_schema(app)
+    return app
+
+
+def register_wiring(app: Flask, settings: Settings, clock: Clock) -> None:
+    from server.observability import init_request_logging
+
+    init_context(app, build_wiring(settings, clock))
+    init_request_logging(app)
+
+
+def register_errors(app: Flask) -> None:
+    from server.web.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_auth(app: Flask) -> None:
+    from server.auth.tokens import init_jwt
+
+    init_jwt(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from mobile_api import account, activation, auth, credential, dev, supplementary
+    from mobile_api import family as family_api
+    from mobile_api import mutual_aid as mutual_aid_api
+    from server import ops
+    from server.agency import bp as agency
+    from server.terminal.routes import bp as terminal
+
+    for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
+        app.register_blueprint(bp)
+    app.register_blueprint(family_api.bp)
+    app.register_blueprint(mutual_aid_api.bp)
+    app.register_blueprint(credential.bp)
+    app.register_blueprint(credential.well_known)
+    for bp in (account.bp, supplementary.bp):
+        app.register_blueprint(bp)
+
+
+def register_cli(app: Flask) -> None:
+    from server.cli import register
+
+    register(app)
+
+
+def create_schema(app: Flask) -> None:
+    """Tables straight from the models (tests); real databases are migrated (`flask migrate`)."""
+    import server.db.all_models  # noqa: F401  (every table on Base.metadata)
+    from server.db.base import Base
+
+    Base.metadata.create_all(app.extensions["wiring"].db.engine)

@@ -1,0 +1,65 @@
+"""The unit of work: one object that carries the session and every port a use case may touch.
+
+A service receives a `UnitOfWork` and nothing from Flask (as in cosmicpython's
+`service_layer/unit_of_work.py`). `transaction()` is one `with session.begin():`; `run(work)` is a
+transaction retried whole on a deadlock or serialization failure (server/db/transaction.py). The
+rule of docs/architecture.md holds: the short-lived store is never called while the session holds
+a write transaction, so passwords are checked and codes claimed before the money transaction opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from server.clock import Clock
+from server.db.transaction import run_in_transaction
+
+if TYPE_CHECKING:
+    from server.accounts.passwords import PasswordHasher
+    from server.config import Settings
+    from server.credentials.keys import KeySource
+    from server.ports.face import FaceVerifier
+    from server.ports.jobs import Jobs
+    from server.ports.sms import SmsSender
+    from server.ports.store import ShortLivedStore
+    from server.settlement.rules import PasswordPolicy
+
+T = TypeVar("T")
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    sessions: sessionmaker[Session]
+    clock: Clock
+    store: ShortLivedStore
+    hasher: PasswordHasher
+    keys: KeySource
+    sms: SmsSender
+    face: FaceVerifier
+    jobs: Jobs
+    password_policy: PasswordPolicy
+    settings: Settings
+    is_postgres: bool
+
+    def transaction(self) -> AbstractContextManager[SessionTransaction]:
+        """One transaction: committed when the block ends, rolled back by any raise."""
+        return self.session.begin()
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """`work(session)` in one transaction, re-run whole on a deadlock (database-only work)."""
+        return run_in_transaction(self.session, work, attempts=attempts)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Flask glue shared by every blueprint: error handlers and the request's unit of work."""

@@ -363,6 +363,9 @@ def _compose(path: Path, text: str) -> _Node:
             # SafeConstructor is unannotated in types-PyYAML; it returns the scalar's plain value.
             value = constructor.construct_object(node)  # type: ignore[no-untyped-call]
             return _Node(value, line)
+        except ValueError:
+            # An impossible date such as 2023-02-30: keep the text, the field's check names it.
+            return _Node(str(node.value), line)
         except yaml.YAMLError as exc:
             raise PolicyError(where, line, f"unreadable value: {exc}") from None
 

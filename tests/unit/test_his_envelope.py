@@ -331,3 +331,15 @@ def test_ec_query_answers_have_the_decoders_shape():
         "message": "[QR_ALREADY_USED] 医保电子凭证二维码已使用，请参保人刷新二维码",
         "data": None,
     }
+
+
+def test_a_body_over_the_limit_is_refused_as_too_large():
+    from server.his.envelope import MAX_BODY_BYTES
+
+    with pytest.raises(HisInputError) as caught:
+        parse_request(b" " * (MAX_BODY_BYTES + 1), "text/plain", None)
+    assert caught.value.code == "PAYLOAD_TOO_LARGE"
+
+
+def test_a_content_type_with_other_parameters_keeps_utf8():
+    assert parse_request(raw(body()), "text/plain; boundary=x; charset=", None).infno == "2207"

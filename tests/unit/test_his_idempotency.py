@@ -72,3 +72,24 @@ def test_transient_refusals_are_not_recorded():
     assert is_recordable("QR_EXPIRED")
     assert not is_recordable("SERVICE_UNAVAILABLE")
     assert not is_recordable("INTERNAL_ERROR")
+
+
+def test_fee_lists_compare_by_value_line_by_line():
+    line = {"feedetl_sn": "F1", "cnt": 2, "pric": "12.5"}
+    as_int = env(infno="2204", input={"feedetail": [line]})
+    as_decimal = env(
+        infno="2204", input='{"feedetail": [{"feedetl_sn": "F1", "cnt": 2.0, "pric": "12.5"}]}'
+    )
+    assert fingerprint(as_int) == fingerprint(as_decimal)
+    reordered = env(infno="2204", input={"feedetail": [line, {**line, "feedetl_sn": "F2"}]})
+    swapped = env(infno="2204", input={"feedetail": [{**line, "feedetl_sn": "F2"}, line]})
+    assert fingerprint(reordered) != fingerprint(swapped)  # order of lines is part of the request
+
+
+def test_an_input_that_json_cannot_hold_is_a_bug():
+    import pytest
+
+    from server.his.envelope import Envelope
+
+    with pytest.raises(TypeError):
+        fingerprint(Envelope(infno="2207", msgid=MSGID, fixmedins_code=ORG, input={"x": object()}))

@@ -118,3 +118,15 @@ def test_a_missing_header_is_refused_by_name(name):
 def test_an_api_name_naming_another_transaction_is_refused():
     with pytest.raises(HisAuthError, match="names transaction 1101"):
         verify(headers(api_name="api_1101"))
+
+
+def test_the_worked_example_of_the_documentation_is_true():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "his-interface.md").read_text()
+    text = (
+        "_api_access_key=ak-H11010800001-1&_api_name=api_2207"
+        "&_api_timestamp=1768440612345&_api_version=1.0.0"
+    )
+    assert text in doc
+    assert f"_api_signature = {signature('demo-secret-do-not-use', text)}" in doc

@@ -258,3 +258,9 @@ def test_bad_reconciliations_are_refused(change, field):
     with pytest.raises(HisInputError) as caught:
         read_reconciliation({"data": {**RECON, **change}})
     assert caught.value.field == field
+
+
+def test_an_object_where_an_identifier_belongs_is_refused_naming_it():
+    with pytest.raises(HisInputError) as caught:
+        read_refs({"data": {"psn_no": {"x": 1}}}, required=())
+    assert caught.value.field == "psn_no"

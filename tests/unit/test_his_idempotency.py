@@ -2,7 +2,9 @@
 
 import json
 
-from server.his.envelope import parse_request
+import pytest
+
+from server.his.envelope import Envelope, parse_request
 from server.his.idempotency import Recorded, Replay, decide, fingerprint, is_recordable, replay_key
 
 ORG = "H11010800001"
@@ -87,9 +89,5 @@ def test_fee_lists_compare_by_value_line_by_line():
 
 
 def test_an_input_that_json_cannot_hold_is_a_bug():
-    import pytest
-
-    from server.his.envelope import Envelope
-
     with pytest.raises(TypeError):
         fingerprint(Envelope(infno="2207", msgid=MSGID, fixmedins_code=ORG, input={"x": object()}))

@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mutual_aid_api.bp)
     app.register_blueprint(credential.bp)
     app.register_blueprint(credential.well_known)
+    app.register_blueprint(__import__("server.hospital.routes", fromlist=["bp"]).bp)
     for bp in (account.bp, supplementary.bp):
         app.register_blueprint(bp)
 

@@ -4,7 +4,7 @@ CONTRACT.md "Agency". Each module parses, calls one service with the request's u
 and shapes the answer; none holds a query or a transaction.
 """
 
-from server.agency import cards, credentials, institutions, money, roster, sign_in  # noqa: F401
+from server.agency import cards, credentials, his_keys, institutions, money, roster, sign_in  # noqa: F401
 from server.agency.common import bp
 
 __all__ = ["bp"]

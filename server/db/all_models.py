@@ -4,6 +4,7 @@ from server.cards import models as cards
 from server.credentials import models as credentials
 from server.db import models as foundation
 from server.family import models as family
+from server.hospital import models as hospital
 from server.ledger import models as ledger
 from server.mutual_aid import models as mutual_aid
 from server.reimbursement import models as reimbursement
@@ -15,6 +16,7 @@ __all__ = [
     "credentials",
     "family",
     "foundation",
+    "hospital",
     "ledger",
     "mutual_aid",
     "reimbursement",

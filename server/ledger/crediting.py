@@ -14,12 +14,11 @@ from datetime import date, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.audit import record, request_id_var
 from server.clock import BEIJING, beijing_date
+from server.db.dialect import insert_for
 from server.db.models import Account, Person
 from server.errors import InsuredNumberNotFoundError, InvalidAmountError, RequestValidationError
 from server.ledger import rules
@@ -44,10 +43,6 @@ class CreditRow:
 class Tally:
     credited: int
     skipped: int
-
-
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def credit_month(
@@ -94,7 +89,7 @@ def credit_month(
         # waits on the unique key and then finds them taken, so it skips instead of paying twice.
         claimed: set[int] = set()
         accounts = sorted(first)
-        make = _insert_for(s)
+        make = insert_for(s)
         for start in range(0, len(accounts), _CHUNK):
             chunk = accounts[start : start + _CHUNK]
             claimed.update(
@@ -199,7 +194,7 @@ def pay_interest(uow: UnitOfWork, *, year: int, annual_rate_bp: int, actor: str)
             )
             todo = [a for a in chunk if a not in done]
             amounts = _interest_of(s, todo, start, end, first_day, last_day, annual_rate_bp)
-            make = _insert_for(s)
+            make = insert_for(s)
             claimed = (
                 set(
                     s.execute(

@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, event, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.db.dialect import insert_for
 from server.db.models import Account
 from server.ledger import rules
 from server.ledger.models import JournalEntry, JournalTransaction, SystemAccount
@@ -119,8 +118,7 @@ def system_accounts(
     )
     missing = [code for code in wanted if code not in found]
     if missing:
-        dialect = session.get_bind().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        make = insert_for(session)
         for code in missing:
             kind, institution = wanted[code]
             session.execute(

@@ -1,4 +1,7 @@
-"""Activation and the signed-in person (GET /api/v1/me). CONTRACT.md: Phone app."""
+"""Activation and the signed-in person (GET /api/v1/me). CONTRACT.md: Phone app.
+
+DOMAIN.md: "Activation = real-name verification", "Family proxy accounts (亲情账户)".
+"""
 
 from __future__ import annotations
 

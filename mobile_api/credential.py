@@ -1,5 +1,8 @@
 """The phone's e-credential calls: codes, images, offline kits, revocation; and the public keys
-document. CONTRACT.md: Phone app and Additions; QR.md."""
+document. CONTRACT.md: Phone app and Additions; QR.md.
+
+DOMAIN.md: "The e-credential", "Family proxy accounts (亲情账户)".
+"""
 
 from __future__ import annotations
 

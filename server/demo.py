@@ -3,6 +3,8 @@ insured persons. Idempotent: a second run changes nothing and prints the same in
 
 The demo persons' initial passwords are random like everyone's, but the demo keeps them (and the
 terminal's secret) in instance/demo.json so that the printed instructions work.
+
+DOMAIN.md: "Who uses it".
 """
 
 from __future__ import annotations

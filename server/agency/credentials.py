@@ -1,4 +1,7 @@
-"""The QR signing keys and a person's e-credential, at the counter."""
+"""The QR signing keys and a person's e-credential, at the counter.
+
+DOMAIN.md: "The e-credential".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Money at the counter: monthly credits (划入), yearly interest (结息), manual claims."""
+"""Money at the counter: monthly credits (划入), yearly interest (结息), manual claims.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what", "The e-credential".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Cards at the agency counter: issue (a new card replaces the old), report lost."""
+"""Cards at the agency counter: issue (a new card replaces the old), report lost.
+
+DOMAIN.md: "The e-credential".
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 The credential use cases live by job: lifecycle.py, kits.py, scanning.py, publication.py. Once
 the terminal blueprint imports `server.credentials.scanning`, this module goes.
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

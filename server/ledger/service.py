@@ -1,7 +1,9 @@
 """Writing the journal: `post` turns checked postings into entries and cached balances.
 
 Every function here runs inside the caller's transaction (`with session.begin()` in a service);
-none commits. Issue 5, "A ledger".
+none commits.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what", "Dates and money".
 """
 
 from __future__ import annotations

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import record
-from server.db.models import Credential, Person
-from server.errors import CredentialRevokedError, NotActivatedError, NotFoundError
+from server.db.models import Credential
+from server.errors import CredentialRevokedError, NotActivatedError
 from server.family.queries import ProxyMember, proxy_member
+from server.roster.queries import person_by_id_number
 from server.uow import UnitOfWork
 
 
@@ -82,9 +83,7 @@ def revoke_at_counter(uow: UnitOfWork, *, id_number: str, actor: str) -> None:
     session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
-        person_id = session.scalar(select(Person.id).where(Person.id_number == id_number))
-        if person_id is None:
-            raise NotFoundError("No insured person with this ID number")
+        person_id = person_by_id_number(session, id_number).id
         credential = session.scalar(
             select(Credential).where(
                 Credential.person_id == person_id, Credential.status == "active"

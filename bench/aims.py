@@ -100,6 +100,8 @@ def main() -> None:
         try:
             value = figure(rows)
         except (KeyError, TypeError, ZeroDivisionError):
+            value = None
+        if value is None:
             lines.append([aim, how, "n/a", f"{limit:g}", "NOT RUN"])
             continue
         lines.append([aim, how, f"{value:.2f}", f"{limit:g}", "PASS" if value <= limit else "MISS"])

@@ -61,6 +61,8 @@ def app_env(database_url: str, tmp: str) -> dict[str, str]:
         "ADMIN_PASSWORD": secrets.token_urlsafe(12),
         "SIGNING_KEY_FILE": str(key_file),
         "SMS_BACKEND": "outbox",
+        # Initial passwords are read back from this process's outbox, so their job runs here.
+        "JOBS_BACKEND": "inline",
     }
     redis_url = os.environ.get("BENCH_REDIS_URL")
     if redis_url:

@@ -5,6 +5,9 @@ Every scan is a fresh, genuine code (once-only is real), made beforehand by the 
 generator from one offline kit per client process, so each client's counters grow in order. The
 server is production-configured (TESTING off, a key file, argon2id at full cost) on a SQLite file,
 or on BENCH_DATABASE_URL / BENCH_REDIS_URL (scratch databases, emptied first) when they are set.
+App (and PostgreSQL) CPU per scan come from /proc; PostgreSQL round trips and Redis calls are
+counted on the wire (bench.common.RoundTrips) in a short separate pass, one client. Figures go to
+bench/results.json too (rows `scan`, `bare_scan_setup`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import make_url
 
-from bench.common import app_env, ceiling, drive, gunicorn, scratch_database, table
+from bench.common import (
+    RoundTrips,
+    app_env,
+    ceiling,
+    drive,
+    gunicorn,
+    measured,
+    ms,
+    row,
+    save,
+    scratch_database,
+    table,
+)
 from mobile_api.offline import OfflineGenerator
 from server import create_app
 from server.credentials import ec1
@@ -96,8 +112,41 @@ def _codes(phones: list[OfflineGenerator], per_client: int) -> list[list[str]]:
     return [[p.next_code(now).qr_text for _ in range(per_client)] for p in phones]
 
 
-def _pure_rates() -> list[list[Any]]:
-    """Ed25519 verify and the whole pure verification, one core, in-process."""
+COUNTED = 100
+
+
+def _counted(
+    env: dict[str, str], phone: OfflineGenerator, headers: dict[str, str]
+) -> dict[str, Any]:
+    """PostgreSQL round trips and Redis calls per scan: one client through counting relays."""
+    relays: dict[str, RoundTrips] = {}
+    counted_env = dict(env)
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        if key in env and not env[key].startswith("sqlite"):
+            u = make_url(env[key])
+            relays[key] = RoundTrips(u.host or "127.0.0.1", u.port or 0)
+            counted_env[key] = u.set(port=relays[key].port).render_as_string(hide_password=False)
+    try:
+        with gunicorn("wsgi:app", env=counted_env, workers=1, threads=THREADS) as host:
+            codes = _codes([phone], 20 + COUNTED)[0]
+
+            def make(i: int) -> tuple[str, str, Any, dict[str, str]]:
+                return ("POST", "/api/v1/terminal/scan", {"qr_text": codes[i]}, headers)
+
+            drive(host, make, 20, 1)
+            for relay in relays.values():
+                relay.reset()
+            drive(host, lambda i: make(20 + i), COUNTED, 1)
+    finally:
+        for relay in relays.values():
+            relay.close()
+    trips = {k: r.flights / COUNTED for k, r in relays.items()}
+    return {"round_trips": trips.get("DATABASE_URL"), "redis_calls": trips.get("REDIS_URL")}
+
+
+def _pure_rates() -> tuple[list[list[Any]], float]:
+    """Ed25519 verify and the whole pure verification, one core, in-process; and the latter's
+    microseconds per call."""
     key = Ed25519PrivateKey.generate()
     sig = key.sign(b"m" * 200)
     pub = key.public_key()
@@ -129,7 +178,7 @@ def _pure_rates() -> list[list[Any]]:
             f"{verify_us:.0f} us",
             f"{1e6 / verify_us:,.0f}",
         ],
-    ]
+    ], verify_us
 
 
 def main() -> None:
@@ -155,7 +204,7 @@ def main() -> None:
                 CLIENTS,
             )
             codes = _codes(phones, per_client)
-            scans = drive(
+            scans = measured(
                 host,
                 lambda i: (
                     "POST",
@@ -165,7 +214,9 @@ def main() -> None:
                 ),
                 per_client * CLIENTS,
                 CLIENTS,
+                database=make_url(url).database if url.startswith("postgresql") else None,
             )
+        trips = _counted(env, phones[0], headers)
         bare = ceiling(total=SCANS, clients=CLIENTS, workers=WORKERS, threads=THREADS)
     store = "Redis" if env.get("REDIS_URL") else "database table"
     db = "PostgreSQL" if url.startswith("postgresql") else "SQLite file"
@@ -174,15 +225,33 @@ def main() -> None:
             [
                 "through gunicorn (2 workers, 6 keep-alive clients, same 2 cores)",
                 "requests/s",
+                "app CPU ms/req",
+                "PG CPU ms/req",
+                "PG round trips",
+                "Redis calls",
                 "p50 ms",
                 "p99 ms",
                 "errors",
             ],
             [
-                ["bare Flask /ping (ceiling)", bare.rate, bare.pct(50), bare.pct(99), bare.errors],
+                [
+                    "bare Flask /ping (ceiling)",
+                    bare.rate,
+                    ms(bare.app_cpu_ms),
+                    "n/a",
+                    "n/a",
+                    "n/a",
+                    bare.pct(50),
+                    bare.pct(99),
+                    bare.errors,
+                ],
                 [
                     f"POST /terminal/scan ({db}, used codes in {store})",
                     scans.rate,
+                    ms(scans.app_cpu_ms),
+                    ms(scans.pg_cpu_ms),
+                    _n(trips["round_trips"]),
+                    _n(trips["redis_calls"]),
                     scans.pct(50),
                     scans.pct(99),
                     scans.errors,
@@ -191,4 +260,24 @@ def main() -> None:
         )
     )
     print(f"\nscan / ceiling = {scans.rate / bare.rate:.0%}\n")
-    print(table(["in-process, one core", "per call", "per second"], _pure_rates()))
+    pure, verify_us = _pure_rates()
+    print(table(["in-process, one core", "per call", "per second"], pure))
+    save(
+        {
+            "scan": row(
+                scans,
+                **trips,
+                verify_ms=verify_us / 1000,
+                database=db,
+                used_codes_in=store,
+                workers=WORKERS,
+                threads=THREADS,
+                clients=CLIENTS,
+            ),
+            "bare_scan_setup": row(bare, workers=WORKERS, threads=THREADS, clients=CLIENTS),
+        }
+    )
+
+
+def _n(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.1f}"

@@ -8,6 +8,12 @@ Two figures, reported apart:
   `scan_tokens` during set-up: scanning has its own benchmark (bench/scan.py).
 - card settlements with the payment password: bounded by argon2id at production cost, by design.
 
+Beside them, in the same run: the thin reference (bench/thin_app.py: bare Flask + psycopg calling
+the PL/pgSQL function of bench/thin.sql, the same transaction in one round trip), the bare Flask
+endpoint, and pgbench. Every row has app and PostgreSQL CPU per request from /proc; round trips
+are counted on the wire (bench.common.RoundTrips) in a short separate pass. Figures go to
+bench/results.json too.
+
 The server is production-configured (TESTING off, argon2id at full cost) on PostgreSQL:
 BENCH_DATABASE_URL (a scratch database, emptied here) or a fresh `bench_settle` database on the
 local server; pgbench runs in a fresh `bench_pgbench` database on the same server. DATABASE_URL is
@@ -16,20 +22,39 @@ never touched. BENCH_REDIS_URL (a scratch Redis database, emptied first) is used
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import secrets
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bench.common import app_env, ceiling, drive, gunicorn, scratch_database, table
+from bench.common import (
+    CpuMeter,
+    RequestMaker,
+    RoundTrips,
+    app_env,
+    ceiling,
+    drive,
+    gunicorn,
+    measured,
+    ms,
+    pg_backends,
+    row,
+    save,
+    scratch_database,
+    table,
+)
 from server import create_app
 from server.cli import migrate
 from server.credentials.models import OfflineKit, ScanToken
@@ -42,6 +67,11 @@ CARD_SETTLEMENTS = 240
 CLIENTS = 8
 WORKERS = 4
 PGBENCH_SECONDS = 10
+COUNTED = 100  # requests of the round-trip counting pass
+# Scan tokens made in set-up, by request index: the timed run [0, N), its warm-up [N, N+96), the
+# counting pass [N+100, N+220); the thin reference the same from THIN.
+THIN = ECREDENTIAL_SETTLEMENTS + 400
+TOKENS = 2 * THIN
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -154,7 +184,7 @@ def _setup(env: dict[str, str]) -> dict[str, Any]:
         institution_id = s.execute(text("SELECT id FROM institutions WHERE code = 'B1'")).scalar()
         rows = []
         share = ECREDENTIAL_SETTLEMENTS // CLIENTS
-        for i in range(ECREDENTIAL_SETTLEMENTS + 100):
+        for i in range(TOKENS):
             token = secrets.token_urlsafe(24)
             # drive() gives client c the requests c*share .. c*share+share-1: at any moment the
             # clients settle for different patients, as a city's tills do.
@@ -177,11 +207,19 @@ def _setup(env: dict[str, str]) -> dict[str, Any]:
             )
         s.execute(insert(ScanToken), rows)
     db.dispose()
-    return {"terminal": terminal, "tokens": tokens_out, "cards": cards, "passwords": passwords}
+    return {
+        "terminal": terminal,
+        "terminal_id": t["terminal_id"],
+        "institution_id": institution_id,
+        "tokens": tokens_out,
+        "cards": cards,
+        "passwords": passwords,
+    }
 
 
-def _pgbench(url: str) -> tuple[float, float]:
-    """pgbench's TPC-B-like transaction on `url`'s server: (tps, average latency ms)."""
+def _pgbench(url: str) -> tuple[float, float, float]:
+    """pgbench's TPC-B-like transaction on `url`'s server: (tps, average latency ms, PostgreSQL
+    CPU ms per transaction from its backends' /proc figures)."""
     u = make_url(url)
     base = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
     subprocess.run(
@@ -189,15 +227,40 @@ def _pgbench(url: str) -> tuple[float, float]:
         check=True,
         capture_output=True,
     )
+    meter = CpuMeter(lambda: pg_backends(u.database or ""), interval=0.1).start()
     out = subprocess.run(
         ["pgbench", *base, "-c", "8", "-j", "2", "-T", str(PGBENCH_SECONDS), u.database or ""],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    pg_ms = meter.stop()
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))  # type: ignore[union-attr]
-    return tps, latency
+    done = int(re.search(r"actually processed: (\d+)", out).group(1))  # type: ignore[union-attr]
+    return tps, latency, pg_ms / done
+
+
+def _plain(url: str) -> str:
+    """A SQLAlchemy URL as a libpq connection string."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _counted(
+    url: str, serve: Callable[[str], contextlib.AbstractContextManager[str]], make: RequestMaker
+) -> float:
+    """Round trips to PostgreSQL per request: a short pass, one client, through a counting relay.
+    `serve(database_url)` serves the app; `make(i)` makes request i in [0, 20 + COUNTED)."""
+    u = make_url(url)
+    relay = RoundTrips(u.host or "127.0.0.1", u.port or 5432)
+    try:
+        with serve(u.set(port=relay.port).render_as_string(hide_password=False)) as host:
+            drive(host, make, 20, 1)  # connections made, statements prepared
+            relay.reset()
+            drive(host, lambda i: make(20 + i), COUNTED, 1)
+            return relay.flights / COUNTED
+    finally:
+        relay.close()
 
 
 def main() -> None:
@@ -245,19 +308,76 @@ def main() -> None:
                 headers,
             )
 
+        database = make_url(url).database or ""
         with gunicorn("wsgi:app", env=env, workers=WORKERS) as host:
             drive(host, lambda i: ecredential(i, ECREDENTIAL_SETTLEMENTS), 96, CLIENTS)  # warm
-            ec = drive(host, ecredential, ECREDENTIAL_SETTLEMENTS, CLIENTS)
-            cd = drive(host, card, CARD_SETTLEMENTS, CLIENTS)
+            ec = measured(host, ecredential, ECREDENTIAL_SETTLEMENTS, CLIENTS, database=database)
+            cd = measured(host, card, CARD_SETTLEMENTS, CLIENTS, database=database)
+        ec_trips = _counted(
+            url,
+            lambda db: gunicorn("wsgi:app", env={**env, "DATABASE_URL": db}, workers=1),
+            lambda i: ecredential(i, ECREDENTIAL_SETTLEMENTS + 100),
+        )
+
+        # The thin reference: the same transaction as one PL/pgSQL call (bench/thin.sql).
+        with psycopg.connect(_plain(url), autocommit=True) as conn:
+            conn.execute((Path(__file__).parent / "thin.sql").read_text())  # type: ignore[call-overload]
+            system = dict(conn.execute("SELECT code, id FROM system_accounts").fetchall())
+        inst = ready["institution_id"]
+        thin_env = {
+            "BENCH_THIN_SYSTEM": f"{system['fund']},{system['external']},"
+            f"{system[f'institution:{inst}']}",
+        }
+        path = f"/settle/{inst}/{ready['terminal_id']}"
+
+        def thin(i: int, offset: int = THIN) -> tuple[str, str, Any, dict[str, str]]:
+            _, _, body, _ = ecredential(i, offset)
+            return ("POST", path, {**body, "order_no": f"T{i + offset:07d}"}, {})
+
+        def thin_server(db: str, workers: int = WORKERS) -> Any:
+            return gunicorn(
+                "bench.thin_app:app",
+                env={**thin_env, "BENCH_THIN_DSN": _plain(db)},
+                workers=workers,
+            )
+
+        with thin_server(url) as host:
+            drive(host, lambda i: thin(i, THIN + ECREDENTIAL_SETTLEMENTS), 96, CLIENTS)  # warm
+            th = measured(host, thin, ECREDENTIAL_SETTLEMENTS, CLIENTS, database=database)
+        thin_trips = _counted(
+            url,
+            lambda db: thin_server(db, 1),
+            lambda i: thin(i, THIN + ECREDENTIAL_SETTLEMENTS + 100),
+        )
         bare = ceiling(total=ECREDENTIAL_SETTLEMENTS, clients=CLIENTS, workers=WORKERS)
     # pgbench on the same PostgreSQL server, in a database of its own
-    tps, pg_latency = _pgbench(_fresh_database(url, "bench_pgbench"))
+    tps, pg_latency, pgbench_cpu = _pgbench(_fresh_database(url, "bench_pgbench"))
+    save(
+        {
+            "bare": row(bare, workers=WORKERS, clients=CLIENTS),
+            "thin_settlement": row(th, round_trips=thin_trips, workers=WORKERS, clients=CLIENTS),
+            "settlement": row(ec, round_trips=ec_trips, workers=WORKERS, clients=CLIENTS),
+            "card_settlement": row(cd, workers=WORKERS, clients=CLIENTS),
+            "pgbench": {
+                "rate": tps,
+                "app_cpu_ms": None,
+                "pg_cpu_ms": pgbench_cpu,
+                "latency_avg_ms": pg_latency,
+                "round_trips": 7,  # BEGIN, 3 UPDATE, SELECT, INSERT, END (simple protocol)
+                "clients": 8,
+                "scale": 10,
+            },
+        }
+    )
     store = "Redis" if env.get("REDIS_URL") else "database table"
     print(
         table(
             [
                 f"same 2 cores: gunicorn {WORKERS} workers, {CLIENTS} keep-alive clients",
                 "per second",
+                "app CPU ms/req",
+                "PG CPU ms/req",
+                "PG round trips",
                 "p50 ms",
                 "p99 ms",
                 "errors",
@@ -266,35 +386,35 @@ def main() -> None:
                 [
                     "pgbench TPC-B-like, 8 clients, scale 10 (ceiling)",
                     tps,
+                    "n/a",
+                    ms(pgbench_cpu),
+                    7,
                     pg_latency,
                     "n/a",  # pgbench reports an average latency only
                     0,
                 ],
-                [
-                    "bare Flask /ping through gunicorn (ceiling)",
-                    bare.rate,
-                    bare.pct(50),
-                    bare.pct(99),
-                    bare.errors,
-                ],
-                [
-                    f"e-credential settlements ({PERSONS} patients, PostgreSQL)",
-                    ec.rate,
-                    ec.pct(50),
-                    ec.pct(99),
-                    ec.errors,
-                ],
-                [
-                    f"card + payment password (argon2id, attempts in {store})",
-                    cd.rate,
-                    cd.pct(50),
-                    cd.pct(99),
-                    cd.errors,
-                ],
+                _line("bare Flask /ping through gunicorn (ceiling)", bare, None),
+                _line("thin reference: Flask + psycopg, one PL/pgSQL call", th, thin_trips),
+                _line(f"e-credential settlements ({PERSONS} patients, PostgreSQL)", ec, ec_trips),
+                _line(f"card + payment password (argon2id, attempts in {store})", cd, None),
             ],
         )
     )
     print(
-        f"\ne-credential settlements / pgbench TPC-B-like = {ec.rate / tps:.0%} "
-        "(goal: at least 50%); pgbench's p50 column is its average latency\n"
+        f"\nsettlement / thin reference = {ec.rate / th.rate:.0%}; "
+        f"settlement / pgbench TPC-B-like = {ec.rate / tps:.0%}; "
+        "pgbench's p50 column is its average latency; figures also in bench/results.json\n"
     )
+
+
+def _line(label: str, r: Any, trips: float | None) -> list[Any]:
+    return [
+        label,
+        r.rate,
+        ms(r.app_cpu_ms),
+        ms(r.pg_cpu_ms),
+        "n/a" if trips is None else f"{trips:.1f}",
+        r.pct(50),
+        r.pct(99),
+        r.errors,
+    ]

@@ -2,6 +2,9 @@
 
 CONTRACT.md, Phone app: GET /api/v1/account, GET /api/v1/account/transactions,
 PUT /api/v1/account/payment-password, PUT /api/v1/account/password-free-limit.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what", "Payment password",
+"When a password is needed".
 """
 
 from __future__ import annotations

@@ -1,18 +1,20 @@
-"""Activation and the signed-in person (GET /api/v1/me). CONTRACT.md: Phone app."""
+"""Activation and the signed-in person (GET /api/v1/me). CONTRACT.md: Phone app.
+
+DOMAIN.md: "Activation = real-name verification", "Family proxy accounts (亲情账户)".
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint
 from pydantic import Field
 
+from mobile_api.credential import OfflineKitAnswer, kit_answer
 from mobile_api.family import Member, member_answer
+from server import decoding
 from server.accounts.profile import profile
 from server.activation.service import ActivationForm, activate
-from server.errors import RequestValidationError
 from server.http import Answer, Schema, current_user_id, documented, parse, role_required
 from server.privacy import mask_id_number, mask_name, mask_phone
 from server.web.context import uow
@@ -35,7 +37,7 @@ class ActivationRequest(Schema):
 class ActivationAnswer(Answer):
     credential_id: str
     status: Literal["active"]
-    offline_kit: dict[str, Any]
+    offline_kit: OfflineKitAnswer
 
 
 class MaskedPerson(Answer):
@@ -57,18 +59,6 @@ class MeAnswer(Answer):
     family_members: list[Member]
 
 
-def _b64url(text: str | None) -> bytes | None:
-    if text is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise RequestValidationError("device_public_key must be base64url") from exc
-    if len(raw) != 32:
-        raise RequestValidationError("device_public_key must be a 32-byte Ed25519 key")
-    return raw
-
-
 @bp.post("/activation")
 @role_required("user")
 @documented(
@@ -87,15 +77,15 @@ def activation() -> tuple[dict[str, Any], int]:
             id_number=body.id_number,
             name=body.name,
             payment_password=body.payment_password,
-            face_image=body.face_image,
+            face_image=decoding.image(body.face_image, "face_image"),
             consent=body.consent,
-            device_public_key=_b64url(body.device_public_key),
+            device_public_key=decoding.device_public_key(body.device_public_key),
         ),
     )
     return {
         "credential_id": done.credential_id,
         "status": done.status,
-        "offline_kit": done.offline_kit,
+        "offline_kit": kit_answer(done.offline_kit),
     }, 201
 
 

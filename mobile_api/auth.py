@@ -1,4 +1,7 @@
-"""Sign-in by SMS code; refresh-token rotation; logout. CONTRACT.md: Phone app."""
+"""Sign-in by SMS code; refresh-token rotation; logout. CONTRACT.md: Phone app.
+
+DOMAIN.md: "Who uses it".
+"""
 
 from __future__ import annotations
 

@@ -1,18 +1,21 @@
 """The phone's e-credential calls: codes, images, offline kits, revocation; and the public keys
-document. CONTRACT.md: Phone app and Additions; QR.md."""
+document. CONTRACT.md: Phone app and Additions; QR.md.
+
+DOMAIN.md: "The e-credential", "Family proxy accounts (亲情账户)".
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response
 from pydantic import Field
 
+from server import decoding
 from server.clock import iso
-from server.credentials import render
-from server.credentials import service as credentials
-from server.credentials.codec import b64url_decode
-from server.errors import RequestValidationError
+from server.credentials import kits, lifecycle, publication, render
+from server.credentials.codec import b64url
+from server.credentials.keys import keys_document as published_document
 from server.http import (
     Answer,
     Schema,
@@ -53,10 +56,12 @@ class OfflineKitRequest(Schema):
 
 
 class OfflineKitAnswer(Answer):
+    """What a phone needs to make codes offline (binary fields base64url, instants ISO 8601)."""
+
     kit_id: str
-    format: str
+    format: Literal["EC1"]
     kid: str
-    role: str
+    role: Literal["self", "proxy"]
     device_attestation: str
     device_public_key: str
     device_private_key: str | None = None
@@ -84,9 +89,9 @@ class KeysDocument(Answer):
     keys: list[Jwk]
 
 
-def _code() -> credentials.IssuedCode:
+def _code() -> kits.IssuedCode:
     query = parse_query(MemberQuery)
-    return credentials.issue_code(uow(), user_id=current_user_id(), member_id=query.member)
+    return kits.issue_code(uow(), user_id=current_user_id(), member_id=query.member)
 
 
 @bp.get("/qr")
@@ -101,7 +106,7 @@ def qr() -> dict[str, Any]:
     }
 
 
-def _image(body: bytes, mimetype: str, code: credentials.IssuedCode) -> Response:
+def _image(body: bytes, mimetype: str, code: kits.IssuedCode) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Expires-At"] = iso(code.expires_at)
@@ -137,41 +142,47 @@ def qr_svg() -> Response:
 def offline_kit() -> tuple[dict[str, Any], int]:
     body = parse(OfflineKitRequest)
     query = parse_query(MemberQuery)
-    kit = credentials.request_offline_kit(
+    kit = kits.request_offline_kit(
         uow(),
         user_id=current_user_id(),
-        device_public_key=_device_key(body.device_public_key),
+        device_public_key=decoding.device_public_key(body.device_public_key),
         member_id=query.member,
     )
-    return kit, 201
+    return kit_answer(kit), 201
 
 
-def _device_key(text: str | None) -> bytes | None:
-    if text is None:
-        return None
-    try:
-        raw = b64url_decode(text)
-    except ValueError:
-        raise RequestValidationError("device_public_key must be base64url") from None
-    if len(raw) != 32:
-        raise RequestValidationError("device_public_key must be a 32-byte Ed25519 key")
-    return raw
+def kit_answer(kit: kits.IssuedKit) -> dict[str, Any]:
+    """The offline kit as the phone gets it; no `device_private_key` unless the server made it."""
+    return OfflineKitAnswer(
+        kit_id=kit.kit_id,
+        format=kit.format,
+        kid=kit.kid,
+        role=kit.role,
+        device_attestation=b64url(kit.device_attestation),
+        device_public_key=b64url(kit.device_public_key),
+        device_private_key=None
+        if kit.device_private_key is None
+        else b64url(kit.device_private_key),
+        issued_at=iso(kit.issued_at),
+        expires_at=iso(kit.expires_at),
+        server_time=iso(kit.server_time),
+        step_seconds=kit.step_seconds,
+        code_lifetime_seconds=kit.code_lifetime_seconds,
+    ).model_dump(exclude_none=True)
 
 
 @bp.post("/revoke")
 @role_required("user")
 @documented(answer=Ok, summary="Revoke my e-credential: every code and kit stops working")
 def revoke() -> dict[str, Any]:
-    credentials.revoke_own(uow(), user_id=current_user_id())
+    lifecycle.revoke_own(uow(), user_id=current_user_id())
     return {"ok": True}
 
 
 @well_known.get("/ecredential-keys.json")
 @documented(answer=KeysDocument, summary="The public keys that verify e-credential codes")
 def keys_document() -> Response:
-    document = credentials.keys_document(uow())
-    response = Response(
-        KeysDocument.model_validate(document).model_dump_json(), mimetype="application/json"
-    )
+    document = KeysDocument.model_validate(published_document(publication.published_now(uow())))
+    response = Response(document.model_dump_json(), mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={KEYS_MAX_AGE_SECONDS}"
     return response

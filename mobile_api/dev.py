@@ -1,4 +1,7 @@
-"""The SMS outbox, for tests and the demo only (404 when SMS go to a real gateway)."""
+"""The SMS outbox, for tests and the demo only (404 when SMS go to a real gateway).
+
+DOMAIN.md: none: a test and demo aid.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ counter. For each 30-second step it signs a fresh presentation with its clock co
 kit's `server_time` (the attestation's signed issued-at is the trusted time). Nothing here
 touches the network or the server's state; the tests use it exactly as a phone would.
 docs/qr-format.md, "Making a code".
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

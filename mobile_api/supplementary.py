@@ -1,4 +1,7 @@
-"""Supplementary insurance bought from the personal account. CONTRACT.md, Phone app."""
+"""Supplementary insurance bought from the personal account. CONTRACT.md, Phone app.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what".
+"""
 
 from __future__ import annotations
 

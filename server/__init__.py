@@ -3,6 +3,8 @@
 The package root stays light on purpose: `import server.settlement.rules` must not load Flask or
 SQLAlchemy. `server.create_app` (the contract's factory) is therefore looked up lazily from
 `server.app`.
+
+DOMAIN.md: "Who uses it".
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The app factory: `create_app(config=None)` in register_* steps; `server.create_app` is it."""
+"""The app factory: `create_app(config=None)` in register_* steps; `server.create_app` is it.
+
+DOMAIN.md: none: the app's assembly.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The audit trail: one row per consequential action, written in the action's own transaction."""
+"""The audit trail: one row per consequential action, written in the action's own transaction.
+
+DOMAIN.md: none: the audit trail every section's actions write.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Command-line tasks (`flask --app wsgi <command>`): migrate, demo data, password drain, purge."""
+"""Command-line tasks (`flask --app wsgi <command>`): migrate, demo data, password drain, purge.
+
+DOMAIN.md: none: operations.
+"""
 
 from __future__ import annotations
 

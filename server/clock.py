@@ -1,4 +1,7 @@
-"""Time: aware instants, and the Beijing calendar that days and months are counted in."""
+"""Time: aware instants, and the Beijing calendar that days and months are counted in.
+
+DOMAIN.md: "Dates and money".
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@ insured persons. Idempotent: a second run changes nothing and prints the same in
 
 The demo persons' initial passwords are random like everyone's, but the demo keeps them (and the
 terminal's secret) in instance/demo.json so that the printed instructions work.
+
+DOMAIN.md: "Who uses it".
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from server.cards import service as cards
 from server.clock import beijing_date
 from server.db.models import Account, Institution, Person
 from server.institutions import service as institutions
-from server.ledger import crediting
+from server.ledger import credits
 from server.roster import service as roster
 from server.roster.rules import id_check_digit
 from server.uow import UnitOfWork
@@ -186,11 +188,11 @@ DEMO_CREDITS_FEN = [256_800, 52_000, 31_500]
 def _money(uow: UnitOfWork, rows: list[roster.RosterRow]) -> dict[str, str]:
     """Credit this month's money to the demo persons and give each a card; their card numbers."""
     month = f"{beijing_date(uow.clock.now()):%Y-%m}"
-    crediting.credit_month(
+    credits.credit_month(
         uow,
         month=month,
         rows=[
-            crediting.CreditRow(row.id_number, amount)
+            credits.CreditRow(row.id_number, amount)
             for row, amount in zip(rows, DEMO_CREDITS_FEN, strict=True)
         ],
         actor="demo",

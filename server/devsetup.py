@@ -1,4 +1,7 @@
-"""Write instance/dev.env for `make run`: random secrets for this machine, never committed."""
+"""Write instance/dev.env for `make run`: random secrets for this machine, never committed.
+
+DOMAIN.md: none: local setup.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Pure: domain code raises these anywhere, and only `server.web.errors` turns them into the
 contract's envelope `{"error": {"code", "message", "details"}}`.
+
+DOMAIN.md: every section (one code per refusal).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 `parse(Model)` turns the JSON body into a pydantic model (unknown fields refused, strict types);
 `role_required(...)` admits only a valid access token of one of the roles; `documented(...)`
 records the models of a view for /openapi.json, so the spec comes from the validating models.
+
+DOMAIN.md: none: web glue.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Each task is `task(uow, **kwargs)` with JSON arguments; the `Jobs` port (server/ports/jobs.py)
 decides whether it runs now, on a thread, or in an `rq worker` process.
+
+DOMAIN.md: none: background work.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""OpenAPI 3.1, generated from the pydantic models that validate each call (server/http.py)."""
+"""OpenAPI 3.1, generated from the pydantic models that validate each call (server/http.py).
+
+DOMAIN.md: none: documentation.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Operations: liveness, readiness (database and short-lived store), the OpenAPI document."""
+"""Operations: liveness, readiness (database and short-lived store), the OpenAPI document.
+
+DOMAIN.md: none: operations.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Masking of personal data: the only place that decides what a response or a log may show."""
+"""Masking of personal data: the only place that decides what a response or a log may show.
+
+DOMAIN.md: "Who uses it".
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ A service receives a `UnitOfWork` and nothing from Flask (as in cosmicpython's
 transaction retried whole on a deadlock or serialization failure (server/db/transaction.py). The
 rule of docs/architecture.md holds: the short-lived store is never called while the session holds
 a write transaction, so passwords are checked and codes claimed before the money transaction opens.
+
+DOMAIN.md: none: the unit of work every service runs in.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 `build_wiring` makes them once per process (the web app, a `flask` command, an rq worker);
 `Wiring.unit_of_work()` hands a use case one session and the ports it may touch. Nothing here
 imports Flask: the request's unit of work lives in server/web/context.py.
+
+DOMAIN.md: none: the app's assembly.
 """
 
 from __future__ import annotations

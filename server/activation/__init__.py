@@ -1,1 +1,4 @@
-"""Real-name activation of the e-credential (实名认证 + 激活)."""
+"""Real-name activation of the e-credential (实名认证 + 激活).
+
+DOMAIN.md: "Activation = real-name verification".
+"""

@@ -9,10 +9,7 @@ and nothing is written until every one has passed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,19 +17,17 @@ from sqlalchemy.orm import Session
 
 from server.accounts.passwords import check_payment_password
 from server.audit import record
-from server.credentials import service as credentials
+from server.credentials.kits import IssuedKit, issue_offline_kit
+from server.credentials.lifecycle import create_credential
 from server.db.models import Account, Credential, Person, User
 from server.errors import (
     AlreadyActivatedError,
     ConsentRequiredError,
     FaceMismatchError,
     InsuredNumberNotFoundError,
-    RequestValidationError,
 )
 from server.roster import service as roster
 from server.uow import UnitOfWork
-
-MAX_FACE_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -41,7 +36,7 @@ class ActivationForm:
     id_number: str
     name: str
     payment_password: str
-    face_image: str  # base64
+    face_image: bytes  # the live photo
     consent: bool
     device_public_key: bytes | None = None
 
@@ -50,17 +45,7 @@ class ActivationForm:
 class Activated:
     credential_id: str
     status: str
-    offline_kit: dict[str, Any]
-
-
-def decode_image(text: str, field: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise RequestValidationError(f"{field} must be base64") from exc
-    if not raw or len(raw) > MAX_FACE_BYTES:
-        raise RequestValidationError(f"{field} must be a non-empty image up to 2 MiB")
-    return raw
+    offline_kit: IssuedKit
 
 
 def activate(uow: UnitOfWork, *, user_id: int, form: ActivationForm) -> Activated:
@@ -77,7 +62,6 @@ def activate(uow: UnitOfWork, *, user_id: int, form: ActivationForm) -> Activate
     )
     if not form.consent:
         raise ConsentRequiredError()
-    face_image = decode_image(form.face_image, "face_image")
     roster.count_lookup(store, clock, user_id=user_id)
 
     # Read phase: a short read-only transaction, closed before the store is called.
@@ -108,7 +92,7 @@ def activate(uow: UnitOfWork, *, user_id: int, form: ActivationForm) -> Activate
         password_hash=password_hash,
         password=form.payment_password,
     )
-    if not face.matches(template, face_image):
+    if not face.matches(template, form.face_image):
         raise FaceMismatchError()
 
     now = clock.now()
@@ -124,11 +108,9 @@ def activate(uow: UnitOfWork, *, user_id: int, form: ActivationForm) -> Activate
                 .where(User.person_id == person_id, User.id != user_id)
                 .values(person_id=None)
             )
-            credential = credentials.create_credential(
-                session, person_id=person_id, user_id=user_id, now=now
-            )
+            credential = create_credential(session, person_id=person_id, user_id=user_id, now=now)
             user.person_id = person_id
-            kit = credentials.issue_offline_kit(
+            kit = issue_offline_kit(
                 session,
                 credential=credential,
                 now=now,

@@ -2,6 +2,8 @@
 
 CONTRACT.md "Agency". Each module parses, calls one service with the request's unit of work,
 and shapes the answer; none holds a query or a transaction.
+
+DOMAIN.md: "Who uses it".
 """
 
 from server.agency import cards, credentials, his_keys, institutions, money, roster, sign_in  # noqa: F401

@@ -1,4 +1,7 @@
-"""Physical social-security cards: issue, report lost."""
+"""Physical social-security cards: issue, report lost.
+
+DOMAIN.md: "The e-credential".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The agency blueprint and what its feature modules share: the acting clerk and small answers."""
+"""The agency blueprint and what its feature modules share: the acting clerk and small answers.
+
+DOMAIN.md: "Who uses it".
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Designated institutions and their scanners."""
+"""Designated institutions and their scanners.
+
+DOMAIN.md: "Who uses it".
+"""
 
 from __future__ import annotations
 

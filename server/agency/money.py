@@ -1,4 +1,7 @@
-"""Money at the counter: monthly credits (划入), yearly interest (结息), manual claims."""
+"""Money at the counter: monthly credits (划入), yearly interest (结息), manual claims.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what", "The e-credential".
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pydantic import Field
 
 from server.agency.common import IdNumber, actor, bp
 from server.http import Answer, Schema, documented, parse, role_required
-from server.ledger import crediting
+from server.ledger import credits, interest
 from server.reimbursement import service as reimbursement
 from server.reimbursement.models import ReimbursementClaim
 from server.roster.service import MAX_ROWS
@@ -75,10 +78,10 @@ def _claim_answer(claim: ReimbursementClaim) -> dict[str, object]:
 )
 def monthly_credits() -> tuple[dict[str, object], int]:
     form = parse(MonthlyCredits)
-    tally = crediting.credit_month(
+    tally = credits.credit_month(
         uow(),
         month=form.month,
-        rows=[crediting.CreditRow(c.id_number, c.amount_fen) for c in form.credits],
+        rows=[credits.CreditRow(c.id_number, c.amount_fen) for c in form.credits],
         actor=actor(),
     )
     return {"credited": tally.credited, "skipped": tally.skipped}, 201
@@ -94,7 +97,7 @@ def monthly_credits() -> tuple[dict[str, object], int]:
 )
 def yearly_interest() -> tuple[dict[str, object], int]:
     form = parse(YearlyInterest)
-    tally = crediting.pay_interest(
+    tally = interest.pay_interest(
         uow(),
         year=form.year,
         annual_rate_bp=form.annual_rate_bp,

@@ -1,4 +1,7 @@
-"""The roster at the counter: import, phone fix, payment-password reset."""
+"""The roster at the counter: import, phone fix, payment-password reset.
+
+DOMAIN.md: "Activation = real-name verification", "Payment password".
+"""
 
 from __future__ import annotations
 

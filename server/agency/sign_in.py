@@ -1,4 +1,7 @@
-"""A clerk signs in (POST /api/v1/admin/login)."""
+"""A clerk signs in (POST /api/v1/admin/login).
+
+DOMAIN.md: "Who uses it".
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,19 @@
-"""Cards at the agency counter: issue (a new card replaces the old), report lost."""
+"""Cards at the agency counter: issue (a new card replaces the old), report lost.
+
+DOMAIN.md: "The e-credential".
+"""
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from server.audit import record
 from server.cards.models import Card
-from server.db.models import Person
 from server.errors import NotFoundError
 from server.privacy import mask_id_number
+from server.roster.queries import person_by_id_number
 from server.uow import UnitOfWork
 
 
@@ -25,9 +28,7 @@ def issue_card(uow: UnitOfWork, *, id_number: str, actor: str) -> str:
     session, clock = uow.session, uow.clock
     now = clock.now()
     with session.begin():
-        person_id = session.scalar(select(Person.id).where(Person.id_number == id_number))
-        if person_id is None:
-            raise NotFoundError("No insured person with this ID number")
+        person_id = person_by_id_number(session, id_number).id
         session.execute(
             update(Card)
             .where(Card.person_id == person_id, Card.status == "active")

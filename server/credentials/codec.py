@@ -4,6 +4,8 @@
 accepted two spellings of the same code would let a mangled scan through as a new code, and
 scanners do mangle (trailing spaces, lower case, URL-decoded `%`). Everything that is not the
 single canonical form raises QrMalformedError. docs/qr-format.md, "Encoding", is the spec.
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

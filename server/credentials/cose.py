@@ -3,6 +3,8 @@
 Forty lines on cbor2 + cryptography rather than a COSE library: EC1 needs one structure and one
 algorithm, and owning the decoder lets it be strict (codec.py) and map every failure to the
 contract's error codes. docs/qr-format.md, "COSE_Sign1", is the spec.
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ Verification runs in the spec's order and stops at the first failure: prefix and
 Base45, strict CBOR, attestation signature, attestation times, presentation signature (bound to
 that attestation), presentation times. Revocation and the used-once record need state and belong
 to the service (server/credentials/service.py).
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

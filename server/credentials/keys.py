@@ -6,6 +6,8 @@ environment variable. Under TESTING with neither, a fresh key is made in memory.
 kept oldest first; the last one signs. QR.md point 8 and docs/qr-format.md, "Keys".
 
 Key material never reaches a log, an error message or a repr.
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

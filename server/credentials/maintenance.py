@@ -4,6 +4,8 @@ A scan makes one scan-token row; kits are made at activation and on request. Nei
 once expired: a scan token past its 10 minutes is refused by its time, and a code from an expired
 kit is refused by its signed attestation's expiry (KIT_EXPIRED) before any row is read. So rows
 expired for more than `keep_days` are deleted; no answer changes.
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

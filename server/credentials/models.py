@@ -1,6 +1,8 @@
 """The e-credential's own tables: offline kits (a device key attested for a handle) and scan tokens.
 
-The `credentials` table itself is the foundation's (server/db/models.py). QR.md points 1, 4, 6, 7.
+The `credentials` table itself is in server/db/models.py. QR.md points 1, 4, 6, 7.
+
+DOMAIN.md: "The e-credential", "Family proxy accounts (亲情账户)".
 """
 
 from __future__ import annotations

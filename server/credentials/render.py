@@ -2,6 +2,8 @@
 
 A fixed mask skips qrcode's trial of all eight patterns (about half the render time, see
 docs/qr-benchmarks.md); any mask is valid for every reader, it only shifts the module balance.
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Pure rules of the e-credential: when codes rotate, how long things live, which counter wins.
 
 No Flask, no database. QR.md points 3, 4 and 8; docs/qr-format.md, "Rotation".
+
+DOMAIN.md: "The e-credential".
 """
 
 from __future__ import annotations

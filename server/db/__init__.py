@@ -2,6 +2,8 @@
 
 Services own their transactions through the unit of work (server/uow.py); nothing here commits
 for them. The request's session lives in server/web/context.py, the retry in transaction.py.
+
+DOMAIN.md: none: storage.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Import every package's models so that Base.metadata knows every table (Alembic, tests)."""
+"""Import every package's models so that Base.metadata knows every table (Alembic, tests).
+
+DOMAIN.md: none: storage.
+"""
 
 from server.cards import models as cards
 from server.credentials import models as credentials

@@ -1,4 +1,7 @@
-"""The declarative Base, with constraint names Alembic can rely on."""
+"""The declarative Base, with constraint names Alembic can rely on.
+
+DOMAIN.md: none: storage.
+"""
 
 from __future__ import annotations
 

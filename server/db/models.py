@@ -1,7 +1,10 @@
-"""The foundation's tables: roster, app users, credentials, institutions, tokens, audit.
+"""The core tables: roster, app users, credentials, institutions, tokens, audit.
 
 Feature packages keep their own tables in their own `models.py` on the same `Base`
 (server/db/base.py); `server.db.all_models` imports them all for Alembic.
+
+DOMAIN.md: "Who uses it", "The e-credential", "Activation = real-name verification", "The personal
+account (个人账户) and who pays what".
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """One transaction, retried whole on a deadlock or serialization failure.
 
 A lost database (connection refused, reset) is SERVICE_UNAVAILABLE: nothing was done.
+
+DOMAIN.md: none: storage.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+DOMAIN.md: "Dates and money".
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,4 @@
-"""Family proxy accounts (亲情账户), issue 6."""
+"""Family proxy accounts (亲情账户): bindings, proxy codes, members' yearly costs.
+
+DOMAIN.md: "Family proxy accounts (亲情账户)".
+"""

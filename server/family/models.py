@@ -2,6 +2,8 @@
 
 A binding is never deleted: unbinding stamps `unbound_at`, so the audit trail and a later
 re-binding (a new `member_id`) both stay clear. At most one live binding per user and person.
+
+DOMAIN.md: "Family proxy accounts (亲情账户)".
 """
 
 from __future__ import annotations

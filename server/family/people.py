@@ -1,6 +1,8 @@
 """Who is who, for family features: the signed-in person, and a relative found on the roster.
 
 Shared by family proxy accounts and mutual aid; reads only, inside the caller's transaction.
+
+DOMAIN.md: "Family proxy accounts (亲情账户)", "Family mutual aid (家庭共济)".
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.activation.service import decode_image
 from server.audit import record
 from server.db.models import User
+from server.decoding import image
 from server.errors import (
     AlreadyBoundError,
     FaceMismatchError,
@@ -100,7 +100,7 @@ def bind_member(uow: UnitOfWork, *, user_id: int, form: BindingForm) -> str:
     session, store, clock, face = uow.session, uow.store, uow.clock, uow.face
     if form.relation not in RELATIONS:
         _refuse(BindingRefusal.RELATION_NOT_ALLOWED)
-    face_image = decode_image(form.face_image, "face_image")
+    face_image = image(form.face_image, "face_image")
     roster.count_lookup(store, clock, user_id=user_id)
 
     with session.begin():

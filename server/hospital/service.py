@@ -3,7 +3,7 @@
 `call` runs docs/his-interface.md for one parsed envelope: the msgid log (a re-sent msgid gets
 the first answer again, another request under it is refused, a reversed one is refused), the
 sign-in rule, then the transaction named by `infno`, each calling the project's services
-(`credentials.service.scan`/`redeem_scan_token`, `settlement.service.settle`/`refund`). Money is
+(`credentials.scanning.scan`/`redeem_scan_token`, `settlement.service.settle`/`refund`). Money is
 fen inside; server/his writes the yuan. A refusal is an answer (infcode -1), never an exception.
 
 Who pays (2206/2207): the fund's share, then the personal burden from the accounts that
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import BEIJING, beijing_date
 from server.credentials.models import ScanToken
-from server.credentials.service import redeem_scan_token, scan
+from server.credentials.scanning import redeem_scan_token, scan
 from server.db.models import Account, Institution, Person
 from server.errors import AlreadyRefundedError, AppError, ScanTokenInvalidError
 from server.his import codes

@@ -1,1 +1,4 @@
-"""Designated institutions (hospitals, pharmacies) and their scanning terminals."""
+"""Designated institutions (hospitals, pharmacies) and their scanning terminals.
+
+DOMAIN.md: "Who uses it".
+"""

@@ -2,6 +2,8 @@
 
 A terminal's secret is 256 random bits shown once; only an HMAC of it (with the pepper) is kept,
 which is enough for a secret that cannot be guessed (a slow hash is for human passwords).
+
+DOMAIN.md: "Who uses it".
 """
 
 from __future__ import annotations

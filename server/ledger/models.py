@@ -1,6 +1,6 @@
 """The ledger's tables: system accounts, the append-only journal, and once-only markers.
 
-Issue 5, "A ledger". A personal account is the foundation's `accounts` row: its `balance_fen` is
+docs/ledger.md. A personal account is the `accounts` row (server/db/models.py): its `balance_fen` is
 the cached sum of its entries, updated in the same transaction as the entries and kept
 non-negative by a CHECK. System accounts (the fund, cash/external, each institution, the
 supplementary insurer) are the other side of every movement; they keep no cached balance, so
@@ -9,6 +9,8 @@ entries (`ledger.queries.balance_of`).
 
 The journal is append-only: a trigger refuses UPDATE and DELETE on both journal tables, so a
 correction can only be a new, reversing transaction.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what", "Dates and money".
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Ledger rules: balanced journal transactions, their reversal, and yearly interest.
 
-Pure: no Flask, no SQLAlchemy. Issue 5, "A ledger"; DOMAIN.md, "The personal account" (monthly
+Pure: no Flask, no SQLAlchemy. docs/ledger.md; DOMAIN.md, "The personal account" (monthly
 credits and interest, 划入 and 结息). Every amount is an integer number of fen; a positive
 posting adds to the account's balance, a negative one takes from it.
 """

@@ -1,7 +1,9 @@
 """Writing the journal: `post` turns checked postings into entries and cached balances.
 
 Every function here runs inside the caller's transaction (`with session.begin()` in a service);
-none commits. Issue 5, "A ledger".
+none commits.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what", "Dates and money".
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, event, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.db.dialect import insert_for
 from server.db.models import Account
 from server.ledger import rules
 from server.ledger.models import JournalEntry, JournalTransaction, SystemAccount
@@ -119,8 +120,7 @@ def system_accounts(
     )
     missing = [code for code in wanted if code not in found]
     if missing:
-        dialect = session.get_bind().dialect.name
-        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        make = insert_for(session)
         for code in missing:
             kind, institution = wanted[code]
             session.execute(
@@ -199,6 +199,25 @@ def post(
     return int(tx_id)
 
 
+def pay_from_fund(
+    session: Session,
+    *,
+    kind: rules.Kind,
+    amounts: dict[int, int],
+    stamp: Stamp,
+    reference: str,
+) -> int:
+    """Post one transaction paying each personal account its amount out of the fund; its id.
+
+    Monthly credits and yearly interest (DOMAIN.md, "The personal account"): the fund is the
+    other side of both.
+    """
+    fund = system_accounts(session, now=stamp.recorded_at, codes=[FUND])[FUND]
+    lines = [Line(personal(a), amounts[a], kind.value) for a in sorted(amounts)]
+    lines.append(Line(system(fund), -sum(amounts.values()), kind.value))
+    return post(session, kind=kind, lines=lines, stamp=stamp, reference=reference)
+
+
 def reverse(
     session: Session,
     *,
@@ -210,26 +229,35 @@ def reverse(
 ) -> int:
     """Write the transaction that undoes `transaction_id`, entry by entry; its id.
 
-    Each amount goes back to the account it came from. The original's `reverses_id` link is
-    unique, so a transaction is reversed at most once.
+    Each amount goes back to the account it came from (`rules.reversal`). The original's
+    `reverses_id` link is unique, so a transaction is reversed at most once. Raises ValueError
+    for a transaction with no entries (a bug).
     """
-    entries = session.execute(
+    rows = session.execute(
         select(
-            JournalEntry.account_id, JournalEntry.system_account_id, JournalEntry.amount_fen
-        ).where(JournalEntry.transaction_id == transaction_id)
-    ).all()
-    lines = [
-        Line(
-            ref=personal(a) if a is not None else system(_some(s)),
-            amount_fen=-amount,
-            kind=entry_kind,
+            JournalTransaction.kind,
+            JournalEntry.account_id,
+            JournalEntry.system_account_id,
+            JournalEntry.amount_fen,
         )
-        for a, s, amount in entries
-    ]
+        .join(JournalTransaction, JournalTransaction.id == JournalEntry.transaction_id)
+        .where(JournalEntry.transaction_id == transaction_id)
+    ).all()
+    if not rows:
+        raise ValueError(f"no journal transaction {transaction_id} to reverse")
+    original = rules.journal(
+        rules.Kind(rows[0].kind),
+        (
+            rules.Posting(personal(a) if a is not None else system(_some(s)), amount)
+            for _kind, a, s, amount in rows
+        ),
+    )
+    undo = rules.reversal(original, kind)
+    assert rules.is_balanced([original, undo])
     return post(
         session,
         kind=kind,
-        lines=lines,
+        lines=[Line(_ref(p.account_id), p.amount_fen, entry_kind) for p in undo.postings],
         stamp=stamp,
         reference=reference,
         reverses_id=transaction_id,
@@ -258,3 +286,9 @@ def _some(value: int | None) -> int:
     if value is None:
         raise ValueError("an entry without an account")
     return value
+
+
+def _ref(account: object) -> AccountRef:
+    if not isinstance(account, AccountRef):
+        raise ValueError("a posting without an account reference")
+    return account

@@ -2,6 +2,8 @@
 
 A filing is never deleted: withdrawal stamps `withdrawn_at`. `position` is the beneficiary's
 own order over the filings that name them (002: the beneficiary may change it).
+
+DOMAIN.md: "Family mutual aid (家庭共济)".
 """
 
 from __future__ import annotations

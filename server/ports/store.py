@@ -20,11 +20,10 @@ import math
 from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, Engine, Table, bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.clock import Clock, epoch_ms
+from server.db.dialect import insert_for
 from server.db.models import KvEntry
 from server.errors import ServiceUnavailableError
 
@@ -76,7 +75,7 @@ class DatabaseStore:
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._insert: Any = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert: Any = insert_for(engine)
         # Built once: the used-code record is written on every scan.
         self._set_statements = {
             absent: self._set_statement(only_if_absent=absent) for absent in (True, False)

@@ -1,4 +1,7 @@
-"""A manual claim: a visit paid in full when the system failed, decided later by the agency."""
+"""A manual claim: a visit paid in full when the system failed, decided later by the agency.
+
+DOMAIN.md: "The e-credential", "The personal account (个人账户) and who pays what".
+"""
 
 from __future__ import annotations
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from server.audit import record, request_id_var
 from server.clock import beijing_date
-from server.db.models import Institution, Person
+from server.db.models import Institution
 from server.errors import NotFoundError, RequestValidationError
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
 from server.privacy import mask_id_number
 from server.reimbursement.models import ReimbursementClaim
+from server.roster.queries import person_by_id_number
 from server.settlement.rules import Scene, split_burden
 from server.uow import UnitOfWork
 
@@ -45,9 +46,7 @@ def file_claim(uow: UnitOfWork, *, form: ClaimForm, actor: str) -> Reimbursement
     if form.visit_date > beijing_date(now):
         raise RequestValidationError("visit_date is in the future", field="visit_date")
     with session.begin():
-        person_id = session.scalar(select(Person.id).where(Person.id_number == form.id_number))
-        if person_id is None:
-            raise NotFoundError("No insured person with this ID number")
+        person_id = person_by_id_number(session, form.id_number).id
         institution_id = session.scalar(
             select(Institution.id).where(Institution.code == form.institution_code)
         )

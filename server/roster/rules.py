@@ -1,6 +1,8 @@
 """Validation of roster rows: ID numbers (GB 11643-1999), mobile numbers, regions, types.
 
 Pure functions; no Flask, no database.
+
+DOMAIN.md: "Activation = real-name verification".
 """
 
 from __future__ import annotations

@@ -21,9 +21,10 @@ from server.accounts.passwords import lift_lock, new_initial_password
 from server.audit import record
 from server.clock import Clock, beijing_date, beijing_midnight_after
 from server.db.models import Account, Person
-from server.errors import NotFoundError, RateLimitedError, RequestValidationError
+from server.errors import RateLimitedError, RequestValidationError
 from server.ports.store import ShortLivedStore
 from server.privacy import mask_id_number
+from server.roster.queries import person_by_id_number
 from server.roster.rules import INSURANCE_TYPES, REGIONS, id_number_problem, is_valid_phone
 from server.uow import UnitOfWork
 
@@ -197,9 +198,7 @@ def set_phone(session: Session, id_number: str, phone: str, *, now: datetime, ac
     if not is_valid_phone(phone):
         raise RequestValidationError("phone must be an 11-digit mainland mobile number")
     with session.begin():
-        person = session.scalar(select(Person).where(Person.id_number == id_number))
-        if person is None:
-            raise NotFoundError("No insured person with this ID number")
+        person = person_by_id_number(session, id_number)
         person.phone = phone
         person.updated_at = now
         account = session.scalar(select(Account).where(Account.person_id == person.id))
@@ -283,9 +282,7 @@ def reset_password(uow: UnitOfWork, id_number: str, *, actor: str) -> int:
     session, store, clock = uow.session, uow.store, uow.clock
     now = clock.now()
     with session.begin():
-        person = session.scalar(select(Person).where(Person.id_number == id_number))
-        if person is None:
-            raise NotFoundError("No insured person with this ID number")
+        person = person_by_id_number(session, id_number)
         if not person.phone:
             raise RequestValidationError("Set the person's phone first; the password goes by SMS")
         account = session.scalar(select(Account).where(Account.person_id == person.id))

@@ -26,7 +26,7 @@ from server.accounts.passwords import check_payment_password
 from server.audit import record, record_now, request_id_var
 from server.cards.models import Card
 from server.clock import Clock
-from server.credentials.service import redeem_scan_token
+from server.credentials.scanning import redeem_scan_token
 from server.db.models import Account, Person
 from server.errors import (
     AlreadyRefundedError,

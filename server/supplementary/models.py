@@ -1,4 +1,7 @@
-"""A premium paid from a personal account for one insured person and product, once a year."""
+"""A premium paid from a personal account for one insured person and product, once a year.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what".
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ oneself or for a spouse, parent or child filed for mutual aid (家庭共济).
 The account must cover the whole premium (INSUFFICIENT_BALANCE otherwise: no part is paid in
 cash here). One purchase per insured person, product and Beijing year; asking again answers the
 first purchase, so a retried request never pays twice.
+
+DOMAIN.md: "The personal account (个人账户) and who pays what".
 """
 
 from __future__ import annotations

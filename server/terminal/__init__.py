@@ -1,1 +1,4 @@
-"""The scanner's API (/api/v1/terminal, role terminal)."""
+"""The scanner's API (/api/v1/terminal, role terminal).
+
+DOMAIN.md: "Who uses it", "The e-credential".
+"""

@@ -1,4 +1,7 @@
-"""The request's view of the wiring: `wiring()`, `uow()` (one per request), closed at teardown."""
+"""The request's view of the wiring: `wiring()`, `uow()` (one per request), closed at teardown.
+
+DOMAIN.md: none: web glue.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 Domain code raises `server.errors.AppError`s; only these handlers format them. Anything that is not
 an AppError, a pydantic ValidationError or an HTTPException is a bug: it is logged and answered with
 a 500 in the envelope.
+
+DOMAIN.md: none: web glue.
 """
 
 from __future__ import annotations

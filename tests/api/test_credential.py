@@ -17,7 +17,7 @@ from PIL import Image
 from mobile_api.offline import OfflineGenerator
 from server.credentials import ec1
 from server.credentials.keys import public_raw
-from server.credentials.service import _server_held_device_key
+from server.credentials.kits import server_held_device_key as _server_held_device_key
 from server.ports.store import RedisStore
 from tests.actors import PersonSpec, Phone, Terminal, error_code
 from tests.households import app_user, relative

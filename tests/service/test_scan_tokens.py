@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from server.credentials.service import ScanGrant, redeem_scan_token
+from server.credentials.scanning import ScanGrant, redeem_scan_token
 from server.errors import ScanTokenInvalidError
 from server.institutions.service import authenticate_terminal
 from tests.actors import PersonSpec, Phone

@@ -1,155 +1,30 @@
-"""The agency's money into personal accounts: monthly credits (划入) and yearly interest (结息).
+"""Yearly interest (结息) on personal accounts, from each Beijing day's closing balance.
 
-DOMAIN.md, "The personal account": the agency credits accounts monthly and pays interest; the
-contract's `POST /api/v1/admin/credits` and `POST /api/v1/admin/interest`. Each is idempotent
-per person and period through a unique marker row claimed in the same transaction as the money.
+DOMAIN.md, "The personal account (个人账户) and who pays what" and "Dates and money" (the
+Beijing calendar); the contract's `POST /api/v1/admin/interest`. Idempotent per person and year
+through a unique marker row claimed in the same transaction as the money.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.audit import record, request_id_var
 from server.clock import BEIJING, beijing_date
-from server.db.models import Account, Person
-from server.errors import InsuredNumberNotFoundError, InvalidAmountError, RequestValidationError
+from server.db.dialect import insert_for
+from server.db.models import Account
+from server.errors import RequestValidationError
 from server.ledger import rules
 from server.ledger import service as ledger
-from server.ledger.models import InterestPayment, JournalEntry, MonthlyCredit
-from server.money import MAX_AMOUNT_FEN
+from server.ledger.credits import CHUNK, Tally
+from server.ledger.models import InterestPayment, JournalEntry
 from server.uow import UnitOfWork
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-_CHUNK = 500
-_CREDITS = cast(Table, MonthlyCredit.__table__)
 _INTEREST = cast(Table, InterestPayment.__table__)
-
-
-@dataclass(frozen=True)
-class CreditRow:
-    id_number: str
-    amount_fen: int
-
-
-@dataclass(frozen=True)
-class Tally:
-    credited: int
-    skipped: int
-
-
-def _insert_for(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-def credit_month(
-    uow: UnitOfWork,
-    *,
-    month: str,
-    rows: Sequence[CreditRow],
-    actor: str,
-) -> Tally:
-    """Credit each person's account for `month` once; a repeat (also a racing one) is skipped.
-
-    All rows or none: an unknown ID number is INSURED_NUMBER_NOT_FOUND (details: the row
-    indexes), an amount outside 1 .. 10^10-1 fen INVALID_AMOUNT. A person twice in one
-    request is credited once, like a second request.
-    """
-    clock = uow.clock
-    if not _MONTH.fullmatch(month):
-        raise RequestValidationError("month is YYYY-MM", field="month")
-    bad = [i for i, r in enumerate(rows) if not 0 < r.amount_fen < MAX_AMOUNT_FEN]
-    if bad:
-        raise InvalidAmountError("Each credit is 1 .. 10^10-1 fen", rows=bad[:20])
-
-    def work(s: Session) -> Tally:
-        now = clock.now()
-        ids = sorted({r.id_number for r in rows})
-        account_of: dict[str, int] = {}
-        for start in range(0, len(ids), _CHUNK):
-            account_of.update(
-                s.execute(
-                    select(Person.id_number, Account.id)
-                    .join(Account, Account.person_id == Person.id)
-                    .where(Person.id_number.in_(ids[start : start + _CHUNK]))
-                ).all()
-            )
-        unknown = [i for i, r in enumerate(rows) if r.id_number not in account_of]
-        if unknown:
-            raise InsuredNumberNotFoundError(
-                "Some rows name no insured person; nothing was credited", rows=unknown[:20]
-            )
-        first: dict[int, int] = {}
-        for r in rows:
-            first.setdefault(account_of[r.id_number], r.amount_fen)
-        # Claim the (account, month) markers first: a concurrent import of the same month
-        # waits on the unique key and then finds them taken, so it skips instead of paying twice.
-        claimed: set[int] = set()
-        accounts = sorted(first)
-        make = _insert_for(s)
-        for start in range(0, len(accounts), _CHUNK):
-            chunk = accounts[start : start + _CHUNK]
-            claimed.update(
-                s.execute(
-                    make(_CREDITS)
-                    .values(
-                        [
-                            {
-                                "account_id": a,
-                                "month": month,
-                                "amount_fen": first[a],
-                                "transaction_id": None,
-                            }
-                            for a in chunk
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(_CREDITS.c.account_id)
-                ).scalars()
-            )
-        if claimed:
-            fund = ledger.system_accounts(s, now=now, codes=[ledger.FUND])[ledger.FUND]
-            total = sum(first[a] for a in claimed)
-            tx_id = ledger.post(
-                s,
-                kind=rules.Kind.CREDIT,
-                lines=[
-                    ledger.Line(ledger.personal(a), first[a], rules.Kind.CREDIT.value)
-                    for a in sorted(claimed)
-                ]
-                + [ledger.Line(ledger.system(fund), -total, rules.Kind.CREDIT.value)],
-                stamp=ledger.Stamp(now, now, actor, request_id_var.get()),
-                reference=f"credit:{month}",
-            )
-            s.execute(
-                update(_CREDITS)
-                .where(
-                    _CREDITS.c.month == month,
-                    _CREDITS.c.account_id.in_(sorted(claimed)),
-                    _CREDITS.c.transaction_id.is_(None),
-                )
-                .values(transaction_id=tx_id)
-            )
-        record(
-            s,
-            at=now,
-            actor=actor,
-            action="credits.monthly",
-            subject=f"month:{month}",
-            credited=len(claimed),
-            skipped=len(rows) - len(claimed),
-        )
-        return Tally(credited=len(claimed), skipped=len(rows) - len(claimed))
-
-    return uow.run(work)
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -181,7 +56,7 @@ def pay_interest(uow: UnitOfWork, *, year: int, annual_rate_bp: int, actor: str)
         with session.begin():
             chunk = list(
                 session.scalars(
-                    select(Account.id).where(Account.id > after).order_by(Account.id).limit(_CHUNK)
+                    select(Account.id).where(Account.id > after).order_by(Account.id).limit(CHUNK)
                 )
             )
         if not chunk:
@@ -199,7 +74,7 @@ def pay_interest(uow: UnitOfWork, *, year: int, annual_rate_bp: int, actor: str)
             )
             todo = [a for a in chunk if a not in done]
             amounts = _interest_of(s, todo, start, end, first_day, last_day, annual_rate_bp)
-            make = _insert_for(s)
+            make = insert_for(s)
             claimed = (
                 set(
                     s.execute(
@@ -226,21 +101,10 @@ def pay_interest(uow: UnitOfWork, *, year: int, annual_rate_bp: int, actor: str)
             )
             paying = sorted(a for a in claimed if amounts[a][1] > 0)
             if paying:
-                fund = ledger.system_accounts(s, now=now, codes=[ledger.FUND])[ledger.FUND]
-                tx_id = ledger.post(
+                tx_id = ledger.pay_from_fund(
                     s,
                     kind=rules.Kind.INTEREST,
-                    lines=[
-                        ledger.Line(ledger.personal(a), amounts[a][1], rules.Kind.INTEREST.value)
-                        for a in paying
-                    ]
-                    + [
-                        ledger.Line(
-                            ledger.system(fund),
-                            -sum(amounts[a][1] for a in paying),
-                            rules.Kind.INTEREST.value,
-                        )
-                    ],
+                    amounts={a: amounts[a][1] for a in paying},
                     # The interest belongs to the year it was earned in: its business time is
                     # the year's last instant, its recording time now.
                     stamp=ledger.Stamp(

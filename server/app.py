@@ -64,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     from mobile_api import mutual_aid as mutual_aid_api
     from server import ops
     from server.agency import bp as agency
+    from server.hospital.routes import bp as hospital
     from server.terminal.routes import bp as terminal
 
     for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
@@ -72,7 +73,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mutual_aid_api.bp)
     app.register_blueprint(credential.bp)
     app.register_blueprint(credential.well_known)
-    app.register_blueprint(__import__("server.hospital.routes", fromlist=["bp"]).bp)
+    app.register_blueprint(hospital)
     for bp in (account.bp, supplementary.bp):
         app.register_blueprint(bp)
 

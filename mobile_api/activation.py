@@ -15,7 +15,16 @@ from mobile_api.family import Member, member_answer
 from server import decoding
 from server.accounts.profile import profile
 from server.activation.service import ActivationForm, activate
-from server.http import Answer, Schema, current_user_id, documented, parse, role_required
+from server.http import (
+    Answer,
+    IdNumber,
+    PersonName,
+    Schema,
+    current_user_id,
+    documented,
+    parse,
+    role_required,
+)
 from server.privacy import mask_id_number, mask_name, mask_phone
 from server.web.context import uow
 
@@ -24,8 +33,8 @@ bp = Blueprint("activation", __name__, url_prefix="/api/v1")
 
 class ActivationRequest(Schema):
     region: Annotated[str, Field(min_length=6, max_length=6, examples=["110000"])]
-    id_number: Annotated[str, Field(min_length=18, max_length=18)]
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    id_number: IdNumber
+    name: PersonName
     payment_password: Annotated[str, Field(pattern=r"^\d{6}$")]
     face_image: Annotated[str, Field(min_length=1, description="base64 of the live photo")]
     consent: bool

@@ -16,6 +16,8 @@ from server.family.queries import MemberView
 from server.family.rules import RELATIONS
 from server.http import (
     Answer,
+    IdNumber,
+    PersonName,
     Schema,
     current_user_id,
     documented,
@@ -29,8 +31,8 @@ bp = Blueprint("family", __name__, url_prefix="/api/v1/family")
 
 
 class BindRequest(Schema):
-    id_number: Annotated[str, Field(min_length=18, max_length=18)]
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    id_number: IdNumber
+    name: PersonName
     relation: Annotated[
         str,
         Field(

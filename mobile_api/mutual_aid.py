@@ -11,7 +11,16 @@ from flask import Blueprint
 from pydantic import Field
 
 from server.clock import iso
-from server.http import Answer, Schema, current_user_id, documented, parse, role_required
+from server.http import (
+    Answer,
+    IdNumber,
+    PersonName,
+    Schema,
+    current_user_id,
+    documented,
+    parse,
+    role_required,
+)
 from server.mutual_aid import service
 from server.mutual_aid.queries import SourceView
 from server.web.context import uow
@@ -20,8 +29,8 @@ bp = Blueprint("mutual_aid", __name__, url_prefix="/api/v1/mutual-aid")
 
 
 class FileRequest(Schema):
-    id_number: Annotated[str, Field(min_length=18, max_length=18)]
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    id_number: IdNumber
+    name: PersonName
     relation: Annotated[
         str,
         Field(

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from flask import request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.errors import ForbiddenError, RequestValidationError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
+
+
+# A person as the phone names them against the roster (activation, binding, filing).
+IdNumber = Annotated[str, Field(min_length=18, max_length=18)]
+PersonName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Schema(BaseModel):

@@ -7,7 +7,7 @@ anyone reading docs/qr-format.md, which is the byte-by-byte spec. QR.md: "Recomm
 Verification runs in the spec's order and stops at the first failure: prefix and length, strict
 Base45, strict CBOR, attestation signature, attestation times, presentation signature (bound to
 that attestation), presentation times. Revocation and the used-once record need state and belong
-to the service (server/credentials/service.py).
+to scanning (server/credentials/scanning.py).
 
 DOMAIN.md: "The e-credential".
 """

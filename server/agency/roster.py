@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -19,6 +19,10 @@ class RosterPerson(Schema):
     region: str
     insurance_type: str
     face_template: Annotated[str, Field(description="base64 of the enrolled reference photo")]
+    person_type: Annotated[
+        Literal["in_service", "retired"] | None,
+        Field(description="在职 / 退休; omitted: retired for a retiree, else in service"),
+    ] = None
 
 
 class RosterImport(Schema):

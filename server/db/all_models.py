@@ -1,5 +1,6 @@
 """Import every package's models so that Base.metadata knows every table (Alembic, tests)."""
 
+from server.benefits import models as benefits
 from server.cards import models as cards
 from server.credentials import models as credentials
 from server.db import models as foundation
@@ -11,6 +12,7 @@ from server.settlement import models as settlement
 from server.supplementary import models as supplementary
 
 __all__ = [
+    "benefits",
     "cards",
     "credentials",
     "family",

@@ -15,6 +15,7 @@ from flask import Blueprint
 from pydantic import Field
 
 from server.accounts import queries, service
+from server.benefits import queries as benefits
 from server.clock import iso
 from server.http import (
     Answer,
@@ -119,6 +120,53 @@ def transactions() -> dict[str, Any]:
             for line in lines
         ],
         next_cursor=str(next_cursor) if next_cursor is not None else None,
+    ).model_dump()
+
+
+class YearQuery(Schema):
+    year: Annotated[int | None, Field(ge=2000, le=2199)] = None
+    member: Annotated[str | None, Field(min_length=1, max_length=36)] = None
+
+
+class PoolYear(Answer):
+    pool: str
+    name: str
+    deductible_fen: int | None = Field(description="起付线 of the person's rule; null: unknown")
+    deductible_used_fen: int
+    deductible_left_fen: int | None
+    fund_paid_fen: int = Field(description="统筹基金 paid this year in this pool")
+
+
+class YearAnswer(Answer):
+    year: int
+    pools: list[PoolYear]
+
+
+@bp.get("/year")
+@role_required("user")
+@documented(
+    query=YearQuery,
+    answer=YearAnswer,
+    summary="The year so far per pool (年度累计); ?member= for a bound family member",
+)
+def year() -> dict[str, Any]:
+    query = parse_query(YearQuery)
+    asked, pools = benefits.year_view(
+        uow(), user_id=current_user_id(), member_id=query.member, year=query.year
+    )
+    return YearAnswer(
+        year=asked,
+        pools=[
+            PoolYear(
+                pool=p.pool,
+                name=p.name,
+                deductible_fen=p.deductible_fen,
+                deductible_used_fen=p.deductible_used_fen,
+                deductible_left_fen=p.deductible_left_fen,
+                fund_paid_fen=p.fund_paid_fen,
+            )
+            for p in pools
+        ],
     ).model_dump()
 
 

@@ -46,6 +46,8 @@ class Settings:
     # default (server/settlement/rules.py), read from "@path" when given so; parsed (and a typo
     # refused) once at start by server/wiring.py.
     password_policy: str = ""
+    # The benefit policy file (YAML or JSON, docs/benefit-policy.md); unset: the shipped demo.
+    policy_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -137,5 +139,6 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         argon2_memory_kib=number("ARGON2_MEMORY_KIB", 1024 if testing else 19456),
         mutual_aid_delay_days=number("MUTUAL_AID_DELAY_DAYS", 0),
         password_policy=_password_policy(_get(config, "PASSWORD_POLICY", "")),
+        policy_file=_get(config, "POLICY_FILE") or None,
         extra={k: v for k, v in config.items() if k not in known},
     )

@@ -23,6 +23,7 @@ from server.db.transaction import run_in_transaction
 
 if TYPE_CHECKING:
     from server.accounts.passwords import PasswordHasher
+    from server.benefits.policy import Policy
     from server.config import Settings
     from server.credentials.keys import KeySource
     from server.ports.face import FaceVerifier
@@ -46,6 +47,7 @@ class UnitOfWork:
     face: FaceVerifier
     jobs: Jobs
     password_policy: PasswordPolicy
+    policy: Policy  # the benefit policy (待遇政策), loaded once at start
     settings: Settings
     is_postgres: bool
 

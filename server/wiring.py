@@ -9,12 +9,14 @@ DOMAIN.md: none: the app's assembly.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from server.accounts.passwords import PasswordHasher
+from server.benefits.policy import Policy, PolicyError, load_configured_policy
 from server.clock import Clock
 from server.config import ConfigError, Settings
 from server.credentials.keys import KeySource, key_source
@@ -25,6 +27,8 @@ from server.ports.sms import LoggingSmsSender, OutboxSmsSender, SmsSender
 from server.ports.store import DatabaseStore, RedisStore, ShortLivedStore
 from server.settlement.rules import PasswordPolicy, load_password_policy
 from server.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Wiring:
     keys: KeySource
     jobs: Jobs
     password_policy: PasswordPolicy
+    policy: Policy
 
     def unit_of_work(self, session: Session | None = None) -> UnitOfWork:
         """A unit of work on `session`, or on a new one that the caller closes."""
@@ -53,6 +58,7 @@ class Wiring:
             face=self.face,
             jobs=self.jobs,
             password_policy=self.password_policy,
+            policy=self.policy,
             settings=self.settings,
             is_postgres=self.db.is_postgres,
         )
@@ -76,6 +82,16 @@ def _password_policy(text: str) -> PasswordPolicy:
         return load_password_policy(text)
     except ValueError as exc:  # a mistyped table must stop the start, not ask no password
         raise ConfigError(str(exc)) from exc
+
+
+def _benefit_policy(policy_file: str | None) -> Policy:
+    try:
+        policy = load_configured_policy(policy_file)
+    except PolicyError as exc:  # a typo in the policy must stop the start, naming the line
+        raise ConfigError(f"POLICY_FILE: {exc}") from exc
+    if policy.is_demo:
+        log.warning("benefit policy %r is a DEMO policy (set POLICY_FILE)", policy.name)
+    return policy
 
 
 def build_wiring(settings: Settings, clock: Clock) -> Wiring:
@@ -107,6 +123,7 @@ def build_wiring(settings: Settings, clock: Clock) -> Wiring:
         ),
         jobs=InlineJobs(lambda task, kwargs: None),
         password_policy=_password_policy(settings.password_policy),
+        policy=_benefit_policy(settings.policy_file),
     )
     if settings.jobs_backend == "rq":
         assert settings.redis_url is not None

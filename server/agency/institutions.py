@@ -22,12 +22,17 @@ class NewInstitution(Schema):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
     name: Annotated[str, Field(min_length=1, max_length=128)]
     kind: Literal["hospital", "pharmacy"]
+    level: Annotated[
+        Literal["community", "1", "2", "3"] | None,
+        Field(description="社区 / 一、二、三级; omitted: 3 for a hospital, none for a pharmacy"),
+    ] = None
 
 
 class InstitutionCreated(Answer):
     code: str
     name: str
     kind: str
+    level: str | None
 
 
 class NewTerminal(Schema):
@@ -50,9 +55,10 @@ class TerminalCreated(Answer):
 def create_institution() -> tuple[dict[str, object], int]:
     form = parse(NewInstitution)
     made = institutions.create_institution(
-        uow(), code=form.code, name=form.name, kind=form.kind, actor=actor()
+        uow(), code=form.code, name=form.name, kind=form.kind, level=form.level, actor=actor()
     )
-    return InstitutionCreated(code=made.code, name=made.name, kind=made.kind).model_dump(), 201
+    answer = InstitutionCreated(code=made.code, name=made.name, kind=made.kind, level=made.level)
+    return answer.model_dump(), 201
 
 
 @bp.post("/terminals")

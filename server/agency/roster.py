@@ -5,7 +5,7 @@ DOMAIN.md: "Activation = real-name verification", "Payment password".
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -22,6 +22,10 @@ class RosterPerson(Schema):
     region: str
     insurance_type: str
     face_template: Annotated[str, Field(description="base64 of the enrolled reference photo")]
+    person_type: Annotated[
+        Literal["in_service", "retired"] | None,
+        Field(description="在职 / 退休; omitted: retired for a retiree, else in service"),
+    ] = None
 
 
 class RosterImport(Schema):

@@ -3,6 +3,7 @@
 DOMAIN.md: none: storage.
 """
 
+from server.benefits import models as benefits
 from server.cards import models as cards
 from server.credentials import models as credentials
 from server.db import models as foundation
@@ -15,6 +16,7 @@ from server.settlement import models as settlement
 from server.supplementary import models as supplementary
 
 __all__ = [
+    "benefits",
     "cards",
     "credentials",
     "family",

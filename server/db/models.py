@@ -51,6 +51,10 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(String(11), index=True)
     region: Mapped[str] = mapped_column(String(6))
     insurance_type: Mapped[str] = mapped_column(String(16))
+    # in_service | retired (在职 / 退休): the benefit policy's person type (docs/benefit-policy.md)
+    person_type: Mapped[str] = mapped_column(
+        String(16), default="in_service", server_default=text("'in_service'")
+    )
     face_template: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -133,6 +137,9 @@ class Institution(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))  # hospital | pharmacy
+    # community | 1 | 2 | 3 (社区 / 一、二、三级); NULL for a pharmacy, whose prescription bills
+    # take the prescribing hospital's level (docs/benefit-policy.md)
+    level: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

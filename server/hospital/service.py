@@ -52,7 +52,8 @@ from server.hospital.models import HisFeeLine, HisMessage, HisSettlement, HisSig
 from server.mutual_aid.queries import drawable_sources
 from server.privacy import mask_id_number
 from server.settlement import rules as settlement_rules
-from server.settlement.service import SettleRequest, Terminal, refund, settle
+from server.settlement.refunds import refund
+from server.settlement.service import SettleRequest, Terminal, settle
 from server.uow import UnitOfWork
 
 # Transactions that need no sign-in: the sign-in itself and the two that only read a patient.

@@ -27,14 +27,23 @@ def _secret_digest(pepper: bytes, secret: str) -> str:
     return hmac.new(pepper, f"terminal:{secret}".encode(), hashlib.sha256).hexdigest()
 
 
+# A hospital registered without a level is level 3 (三级); a pharmacy has none of its own.
+DEFAULT_HOSPITAL_LEVEL = "3"
+
+
 def create_institution(
-    uow: UnitOfWork, *, code: str, name: str, kind: str, actor: str
+    uow: UnitOfWork, *, code: str, name: str, kind: str, actor: str, level: str | None = None
 ) -> Institution:
-    """Register a designated hospital or pharmacy; a taken code is refused."""
+    """Register a designated hospital or pharmacy; a taken code is refused.
+
+    `level` (community, 1, 2, 3) defaults to 3 for a hospital and to none for a pharmacy.
+    """
     session, now = uow.session, uow.clock.now()
+    if level is None and kind == "hospital":
+        level = DEFAULT_HOSPITAL_LEVEL
     try:
         with session.begin():
-            institution = Institution(code=code, name=name, kind=kind, created_at=now)
+            institution = Institution(code=code, name=name, kind=kind, level=level, created_at=now)
             session.add(institution)
             session.flush()
             record(session, at=now, actor=actor, action="institution.created", subject=code)

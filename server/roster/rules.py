@@ -30,6 +30,30 @@ REGIONS: dict[str, str] = {
 
 # 职工 (employee), 退休 (retiree), 城乡居民 (resident)
 INSURANCE_TYPES = frozenset({"employee", "retiree", "resident"})
+# 在职 (in service), 退休 (retired): the benefit policy's person type (docs/benefit-policy.md)
+PERSON_TYPES = frozenset({"in_service", "retired"})
+
+
+def person_type_for(insurance_type: str, person_type: str | None) -> str:
+    """The person type a roster row stores: the one given, else what `insurance_type` implies.
+
+    `retiree` implies retired and everything else in service (the roster keeps no age class for
+    residents). A given type is checked against the insurance type by `person_type_problem`.
+    """
+    if person_type is not None:
+        return person_type
+    return "retired" if insurance_type == "retiree" else "in_service"
+
+
+def person_type_problem(insurance_type: str, person_type: str | None) -> str | None:
+    """Why a row's person_type cannot be stored, or None: unknown, or a retiree in service."""
+    if person_type is None:
+        return None
+    if person_type not in PERSON_TYPES:
+        return f"one of {sorted(PERSON_TYPES)}"
+    if insurance_type == "retiree" and person_type != "retired":
+        return "a retiree is retired"
+    return None
 
 
 def id_check_digit(first17: str) -> str:

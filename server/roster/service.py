@@ -25,7 +25,14 @@ from server.errors import RateLimitedError, RequestValidationError
 from server.ports.store import ShortLivedStore
 from server.privacy import mask_id_number
 from server.roster.queries import person_by_id_number
-from server.roster.rules import INSURANCE_TYPES, REGIONS, id_number_problem, is_valid_phone
+from server.roster.rules import (
+    INSURANCE_TYPES,
+    REGIONS,
+    id_number_problem,
+    is_valid_phone,
+    person_type_for,
+    person_type_problem,
+)
 from server.uow import UnitOfWork
 
 MAX_ROWS = 10_000
@@ -45,6 +52,7 @@ class RosterRow:
     region: str
     insurance_type: str
     face_template: str  # base64 of the enrolled reference photo
+    person_type: str | None = None  # in_service | retired; None: implied by insurance_type
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ def _problems(row: RosterRow) -> list[str]:
         found.append("region: unknown region code")
     if row.insurance_type not in INSURANCE_TYPES:
         found.append(f"insurance_type: one of {sorted(INSURANCE_TYPES)}")
+    if (why := person_type_problem(row.insurance_type, row.person_type)) is not None:
+        found.append(f"person_type: {why}")
     if _decode_template(row.face_template) is None:
         found.append("face_template: must be base64 of a non-empty image up to 512 KiB")
     return found
@@ -153,6 +163,7 @@ def import_persons(
                     phone=row.phone,
                     region=row.region,
                     insurance_type=row.insurance_type,
+                    person_type=person_type_for(row.insurance_type, row.person_type),
                     face_template=template,
                     created_at=now,
                     updated_at=now,
@@ -171,6 +182,7 @@ def import_persons(
                 person.name = row.name
                 person.region = row.region
                 person.insurance_type = row.insurance_type
+                person.person_type = person_type_for(row.insurance_type, row.person_type)
                 person.face_template = template
                 person.updated_at = now
                 if row.phone is not None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,6 +63,18 @@ class Settlement(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"))
     settled_at: Mapped[datetime] = mapped_column(UtcDateTime)
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # What the benefit policy computed (issue 11), so that a refund takes off exactly this: the
+    # pool and Beijing year it counted in (NULL when the terminal gave fund_fen, or for a fixed
+    # amount per visit) and what it added there. docs/benefit-policy.md, "Accumulators".
+    benefit_pool: Mapped[str | None] = mapped_column(String(32))
+    benefit_year: Mapped[int | None] = mapped_column(Integer)
+    deductible_used_delta_fen: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default=text("0")
+    )
+    fund_paid_delta_fen: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default=text("0")
+    )
+    fund_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SettlementRefund(Base):

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from server.errors import InvalidAmountError
+from server.ledger.rules import Kind
 from server.money import MAX_AMOUNT_FEN, is_integer_fen
 
 
@@ -122,6 +123,55 @@ def plan_payment(*, burden_fen: int, own: Source, mutual_aid: Sequence[Source] =
             legs.append(Leg(account_id=source.account_id, amount_fen=amount))
             missing -= amount
     return PaymentPlan(legs=tuple(legs), cash_fen=missing)
+
+
+# --- the settlement's journal lines -----------------------------------------------------------
+# The entry kind of a family member's account paying someone else's bill (the statement shows it).
+MUTUAL_AID_OUT = "mutual_aid_out"
+
+
+@dataclass(frozen=True)
+class BookLine:
+    """One journal entry of a settlement: a personal or a system account, signed, and its kind."""
+
+    is_personal: bool
+    account_id: int
+    amount_fen: int
+    entry_kind: str
+
+
+def settlement_lines(
+    *,
+    plan: PaymentPlan,
+    own_account_id: int,
+    split: BurdenSplit,
+    fund_account_id: int,
+    external_account_id: int,
+    institution_account_id: int,
+) -> list[BookLine]:
+    """The journal lines of a settlement; they sum to zero.
+
+    Each paying account gives its leg (the patient's own as a payment, a family member's as
+    mutual aid), the fund its share, the outside world the cash, and the institution receives
+    the whole bill.
+    """
+    payment = Kind.PAYMENT.value
+    lines = [
+        BookLine(
+            True,
+            leg.account_id,
+            -leg.amount_fen,
+            payment if leg.account_id == own_account_id else MUTUAL_AID_OUT,
+        )
+        for leg in plan.legs
+    ]
+    if split.fund_fen:
+        lines.append(BookLine(False, fund_account_id, -split.fund_fen, payment))
+    if plan.cash_fen:
+        lines.append(BookLine(False, external_account_id, -plan.cash_fen, payment))
+    lines.append(BookLine(False, institution_account_id, split.total_fen, payment))
+    assert sum(line.amount_fen for line in lines) == 0, "a settlement's lines must balance"
+    return lines
 
 
 # --- when a password is needed -----------------------------------------------------------------

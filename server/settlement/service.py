@@ -1,53 +1,48 @@
-"""Settling a bill at a terminal, and refunding it. Issue 5, "Settlement", "Idempotency",
-"Refunds"; DOMAIN.md, "The personal account and who pays what", "When a password is needed".
+"""Settling a bill at a terminal, and previewing it (试算). Issue 5, "Settlement", "Idempotency";
+issue 11, the fund's share from the benefit policy; DOMAIN.md, "The personal account and who pays
+what", "When a password is needed". Refunds are in refunds.py, reads in queries.py.
 
-One settlement is one database transaction: resolve who pays (scan token or card), decide the
-password, lock the accounts to debit in ascending id order, plan the legs, write the journal,
-the settlement row and the audit row. The payment password is checked *between* transactions:
+One settlement is one database transaction: resolve who pays (scan token or card), compute the
+fund's share (or take the terminal's), decide the password, lock the person's year and the
+accounts to debit in ascending id order, plan the legs, write the journal, the settlement row,
+the accumulators and the audit row. The payment password is checked *between* transactions:
 a first attempt that finds the password needed rolls back (so the scan token stays usable),
 the password is checked against the short-lived store, and the transaction runs again.
+
+A `fund_fen` sent by the terminal is the institution's own decomposition (医保分解): it is
+checked and used as is, and the person's year is not touched (no delta is recorded). Without
+it, the server computes the share with the policy and records the delta on the settlement row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts.passwords import check_payment_password
-from server.audit import record, record_now, request_id_var
-from server.cards.models import Card
-from server.clock import Clock
-from server.credentials.scanning import redeem_scan_token
-from server.db.models import Account, Person
+from server.audit import record_now, request_id_var
+from server.benefits import service as years
 from server.errors import (
-    AlreadyRefundedError,
     AppError,
-    CardReportedLostError,
-    NotFoundError,
     OrderNoConflictError,
     PasswordRequiredError,
 )
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
-from server.mutual_aid.queries import drawable_sources
-from server.privacy import mask_name
-from server.settlement import queries, rules
+from server.settlement import pricing, queries, rules
 from server.settlement.models import Settlement, SettlementRefund
+from server.settlement.pricing import SettleRequest as SettleRequest
+from server.settlement.pricing import Terminal as Terminal
 from server.uow import UnitOfWork
 
-SELF = "self"
 _SETTLEMENTS = cast(Table, Settlement.__table__)
-_ACCOUNTS = cast(Table, Account.__table__)
-_PERSONS = cast(Table, Person.__table__)
 
 # The hot path's statements, built once: building a statement and its cache key each request
 # cost more Python than the database spends running it.
@@ -55,66 +50,7 @@ _ORDER_TAKEN = select(_SETTLEMENTS.c.id).where(
     _SETTLEMENTS.c.institution_id == bindparam("institution_id"),
     _SETTLEMENTS.c.order_no == bindparam("order_no"),
 )
-# Every account this bill may debit, locked in one statement in ascending id order. Most
-# patients have no mutual-aid source: their statement has no IN list to render per request.
-_LOCKABLE = select(
-    _ACCOUNTS.c.id,
-    _ACCOUNTS.c.person_id,
-    _ACCOUNTS.c.balance_fen,
-    _ACCOUNTS.c.password_hash,
-    _ACCOUNTS.c.password_free_limit_fen,
-    _PERSONS.c.name,
-).join(_PERSONS, _PERSONS.c.id == _ACCOUNTS.c.person_id)
-_LOCK_OWN_ACCOUNT = (
-    _LOCKABLE.where(_ACCOUNTS.c.person_id == bindparam("person_id"))
-    .order_by(_ACCOUNTS.c.id)
-    .with_for_update(of=_ACCOUNTS)
-)
-_LOCK_ACCOUNTS = (
-    _LOCKABLE.where(
-        or_(
-            _ACCOUNTS.c.person_id == bindparam("person_id"),
-            _ACCOUNTS.c.id.in_(bindparam("source_ids", expanding=True)),
-        )
-    )
-    .order_by(_ACCOUNTS.c.id)
-    .with_for_update(of=_ACCOUNTS)
-)
 _NEW_SETTLEMENT = insert(_SETTLEMENTS)
-
-
-@dataclass(frozen=True)
-class SettleRequest:
-    """A terminal's bill, as plain values (the route parsed and checked the shapes)."""
-
-    order_no: str
-    scene: rules.Scene
-    medium: rules.Medium
-    scan_token: str | None
-    card_no: str | None
-    total_fen: int
-    fund_fen: int
-    # Never in a repr (a log line or a traceback must not show it) nor in the digest.
-    payment_password: str | None = field(default=None, repr=False)
-
-    def digest(self) -> str:
-        """SHA-256 of the body without the password: what makes a retry "the same body"."""
-        body = {
-            "order_no": self.order_no,
-            "scene": self.scene.value,
-            "medium": self.medium.value,
-            "scan_token": self.scan_token,
-            "card_no": self.card_no,
-            "total_fen": self.total_fen,
-            "fund_fen": self.fund_fen,
-        }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Terminal:
-    terminal_id: str
-    institution_id: int
 
 
 @dataclass(frozen=True)
@@ -122,6 +58,19 @@ class Outcome:
     settlement: Settlement
     replayed: bool  # True when this answers an earlier request with the same order_no and body
     refund: SettlementRefund | None = None  # a replay of a settlement refunded since
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A previewed settlement (试算): what would be paid and by whom, with nothing written."""
+
+    request: SettleRequest
+    fund_fen: int
+    personal_burden_fen: int
+    legs: list[dict[str, Any]]
+    cash_fen: int
+    password_needed: bool
+    fund_detail: dict[str, Any] | None
 
 
 class _PasswordNeeded(Exception):  # noqa: N818 (a signal between attempts, not an error)
@@ -174,13 +123,47 @@ def reconcile(uow: UnitOfWork, *, institution_id: int, day: date) -> queries.Day
     return queries.reconciliation(uow.session, institution_id=institution_id, day=day)
 
 
+def preview(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Quote:
+    """What settling this bill would do now (试算), writing nothing.
+
+    The same reads as `settle` in a transaction that is always rolled back, so the scan token
+    stays usable and no row (balance, year, journal) changes; nothing is locked for writing and
+    the password is not asked (`password_needed` tells). The order number is not checked.
+    Raises as `settle_once` does, except the password and order errors.
+    """
+    session = uow.session
+    session.begin()
+    try:
+        priced = pricing.price(
+            session,
+            policy=uow.policy,
+            password_policy=uow.password_policy,
+            terminal=terminal,
+            request=request,
+            now=uow.clock.now(),
+            lock=False,
+        )
+    finally:
+        session.rollback()
+    return Quote(
+        request=request,
+        fund_fen=priced.split.fund_fen,
+        personal_burden_fen=priced.split.personal_burden_fen,
+        legs=priced.legs,
+        cash_fen=priced.plan.cash_fen,
+        password_needed=priced.password_needed,
+        fund_detail=priced.fund_detail,
+    )
+
+
 def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Outcome:
     """Settle a bill once per `(institution, order_no)`; the settlement and whether it is a replay.
 
     The order check comes first, so a retry answers the first result even though its scan token
-    is used up by then. Raises OrderNoConflictError, InvalidAmountError, ScanTokenInvalidError,
-    NotFoundError (unknown card), CardReportedLostError, PasswordRequiredError,
-    PaymentPasswordInvalidError, PasswordLockedError.
+    is used up by then. Raises OrderNoConflictError, InvalidAmountError (also for a bill the
+    policy has no rule for, or bad out-of-scope parts), ScanTokenInvalidError, NotFoundError
+    (unknown card), CardReportedLostError, PasswordRequiredError, PaymentPasswordInvalidError,
+    PasswordLockedError.
     """
     session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
     digest = request.digest()
@@ -189,8 +172,7 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
         try:
             return uow.run(
                 _settle_in(
-                    clock=clock,
-                    policy=uow.password_policy,
+                    uow,
                     terminal=terminal,
                     request=request,
                     digest=digest,
@@ -220,9 +202,8 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
 
 
 def _settle_in(
+    uow: UnitOfWork,
     *,
-    clock: Clock,
-    policy: rules.PasswordPolicy,
     terminal: Terminal,
     request: SettleRequest,
     digest: str,
@@ -239,225 +220,107 @@ def _settle_in(
             found = s.get(Settlement, earlier)
             assert found is not None
             return _replay(found, digest)
-        split = rules.split_burden(
-            scene=request.scene, total_fen=request.total_fen, fund_fen=request.fund_fen
-        )
-        now = clock.now()
-        presented_by: int | None = None
-        if request.medium is rules.Medium.ECREDENTIAL:
-            assert request.scan_token is not None  # the request model requires it
-            grant = redeem_scan_token(
-                s, token=request.scan_token, institution_id=terminal.institution_id, now=now
-            )
-            person_id, presented_by = grant.person_id, grant.presented_by_user_id
-        else:
-            assert request.card_no is not None
-            person_id = _card_holder(s, request.card_no)
-        sources = (
-            drawable_sources(s, beneficiary_person_id=person_id, at=now)
-            if split.personal_burden_fen > 0
-            else []
-        )
-        locked = (
-            s.execute(
-                _LOCK_ACCOUNTS,
-                {"person_id": person_id, "source_ids": [src.account_id for src in sources]},
-            ).all()
-            if sources
-            else s.execute(_LOCK_OWN_ACCOUNT, {"person_id": person_id}).all()
-        )
-        own = next((row for row in locked if row.person_id == person_id), None)
-        if own is None:
-            raise NotFoundError("This insured person has no personal account")
-        password_needed = rules.needs_password(
-            policy,
-            scene=request.scene,
-            medium=request.medium,
-            personal_burden_fen=split.personal_burden_fen,
-            password_free_limit_fen=own.password_free_limit_fen,
-        )
-        if password_needed and verified_account != own.id:
-            raise _PasswordNeeded(own.id, own.password_hash)
-
-        balances = {row.id: int(row.balance_fen) for row in locked}
-        sources = [src for src in sources if src.account_id != own.id]
-        plan = rules.plan_payment(
-            burden_fen=split.personal_burden_fen,
-            own=rules.Source(own.id, balances[own.id]),
-            mutual_aid=[rules.Source(src.account_id, balances[src.account_id]) for src in sources],
-        )
-        about = {src.account_id: (src.relation, src.holder_masked) for src in sources}
-        about[own.id] = (SELF, mask_name(own.name))
-        legs = [
-            {
-                "account_id": leg.account_id,
-                "source": about[leg.account_id][0],
-                "holder_masked": about[leg.account_id][1],
-                "amount_fen": leg.amount_fen,
-            }
-            for leg in plan.legs
-        ]
-        own_fen = sum(leg.amount_fen for leg in plan.legs if leg.account_id == own.id)
-
-        system = ledger.system_accounts(
+        p = pricing.price(
             s,
-            now=now,
-            codes=[ledger.FUND, ledger.EXTERNAL],
-            institution_ids=[terminal.institution_id],
+            policy=uow.policy,
+            password_policy=uow.password_policy,
+            terminal=terminal,
+            request=request,
+            now=uow.clock.now(),
+            lock=True,
         )
-        lines = [
-            ledger.Line(
-                ledger.personal(leg.account_id),
-                -leg.amount_fen,
-                Kind.PAYMENT.value if leg.account_id == own.id else "mutual_aid_out",
-            )
-            for leg in plan.legs
-        ]
-        if split.fund_fen:
-            lines.append(
-                ledger.Line(ledger.system(system[ledger.FUND]), -split.fund_fen, "payment")
-            )
-        if plan.cash_fen:
-            lines.append(
-                ledger.Line(ledger.system(system[ledger.EXTERNAL]), -plan.cash_fen, "payment")
-            )
-        lines.append(
-            ledger.Line(
-                ledger.system(system[f"institution:{terminal.institution_id}"]),
-                split.total_fen,
-                "payment",
-            )
-        )
-        settlement_id = str(uuid.uuid4())
-        actor = f"terminal:{terminal.terminal_id}"
-        request_id = request_id_var.get()
-        tx_id = ledger.post(
-            s,
-            kind=Kind.PAYMENT,
-            lines=lines,
-            stamp=ledger.Stamp(now, now, actor, request_id),
-            reference=f"settlement:{settlement_id}",
-        )
-        values: dict[str, Any] = {
-            "id": settlement_id,
-            "institution_id": terminal.institution_id,
-            "terminal_id": terminal.terminal_id,
-            "order_no": request.order_no,
-            "request_digest": digest,
-            "person_id": person_id,
-            "presented_by_user_id": presented_by,
-            "scene": request.scene.value,
-            "medium": request.medium.value,
-            "total_fen": split.total_fen,
-            "fund_fen": split.fund_fen,
-            "personal_account_fen": own_fen,
-            "mutual_aid_fen": plan.accounts_fen - own_fen,
-            "cash_fen": plan.cash_fen,
-            "legs": legs,
-            "password_checked": password_needed,
-            "transaction_id": tx_id,
-            "settled_at": now,
-            "request_id": request_id,
-        }
-        s.execute(_NEW_SETTLEMENT, values)
-        record_now(
-            s,
-            at=now,
-            actor=actor,
-            action="settlement.settled",
-            subject=f"settlement:{settlement_id}",
-            order_no=request.order_no,
-            total_fen=split.total_fen,
-            accounts_fen=plan.accounts_fen,
-            cash_fen=plan.cash_fen,
-            password_checked=password_needed,
-        )
-        # The answer is what was written; no need to read it back.
-        return Outcome(Settlement(**values), replayed=False)
+        if p.password_needed and verified_account != p.own_account_id:
+            raise _PasswordNeeded(p.own_account_id, p.own_password_hash)
+        return _write(s, terminal=terminal, request=request, digest=digest, p=p)
 
     return work
 
 
-def _card_holder(s: Session, card_no: str) -> int:
-    card = s.get(Card, card_no)
-    if card is None:
-        raise NotFoundError("No card with this number")
-    if card.status != "active":
-        # A replaced card is as unusable as a lost one; the e-credential still pays (001).
-        raise CardReportedLostError()
-    return card.person_id
-
-
-def refund(
-    uow: UnitOfWork,
-    *,
-    terminal: Terminal,
-    settlement_id: str,
-) -> tuple[Settlement, SettlementRefund]:
-    """Give every fen of a settlement back to the account it came from, once.
-
-    Only the settling institution's terminals see it (NOT_FOUND otherwise). Raises
-    AlreadyRefundedError on a second refund, also when many race (the settlement row is locked
-    and the refund row is unique per settlement).
-    """
-    clock = uow.clock
-
-    def work(s: Session) -> tuple[Settlement, SettlementRefund]:
-        now = clock.now()
-        settlement = s.scalar(
-            select(Settlement)
-            .where(
-                Settlement.id == settlement_id,
-                Settlement.institution_id == terminal.institution_id,
-            )
-            .with_for_update()
-        )
-        if settlement is None:
-            raise NotFoundError("No settlement with this id at this institution")
-        if s.scalar(
-            select(SettlementRefund.id).where(SettlementRefund.settlement_id == settlement_id)
-        ):
-            raise AlreadyRefundedError()
-        ledger.lock_balances(s, [int(leg["account_id"]) for leg in settlement.legs])
-        actor = f"terminal:{terminal.terminal_id}"
-        request_id = request_id_var.get()
-        tx_id = ledger.reverse(
-            s,
-            transaction_id=settlement.transaction_id,
-            kind=Kind.REFUND,
-            entry_kind=Kind.REFUND.value,
-            stamp=ledger.Stamp(now, now, actor, request_id),
-            reference=f"settlement:{settlement_id}",
-        )
-        done = SettlementRefund(
-            settlement_id=settlement_id,
-            institution_id=terminal.institution_id,
-            terminal_id=terminal.terminal_id,
-            amount_fen=settlement.total_fen,
-            transaction_id=tx_id,
-            refunded_at=now,
-        )
-        s.add(done)
-        record(
-            s,
-            at=now,
-            actor=actor,
-            action="settlement.refunded",
-            subject=f"settlement:{settlement_id}",
-            amount_fen=settlement.total_fen,
-        )
-        s.flush()
-        return settlement, done
-
-    try:
-        return uow.run(work)
-    except IntegrityError:
-        # The unique refund row: another refund of this settlement committed first.
-        raise AlreadyRefundedError() from None
-
-
-def refund_of(session: Session, settlement_id: str) -> SettlementRefund | None:
-    """The refund of a settlement, if any (call inside a transaction)."""
-    return session.scalar(
-        select(SettlementRefund).where(SettlementRefund.settlement_id == settlement_id)
+def _write(
+    s: Session, *, terminal: Terminal, request: SettleRequest, digest: str, p: pricing.Priced
+) -> Outcome:
+    """The journal, the settlement row, the person's year and the audit row."""
+    now, split, plan = p.now, p.split, p.plan
+    own_fen = sum(leg.amount_fen for leg in plan.legs if leg.account_id == p.own_account_id)
+    system = ledger.system_accounts(
+        s, now=now, codes=[ledger.FUND, ledger.EXTERNAL], institution_ids=[terminal.institution_id]
     )
+    lines = [
+        ledger.Line(
+            ledger.personal(line.account_id)
+            if line.is_personal
+            else ledger.system(line.account_id),
+            line.amount_fen,
+            line.entry_kind,
+        )
+        for line in rules.settlement_lines(
+            plan=plan,
+            own_account_id=p.own_account_id,
+            split=split,
+            fund_account_id=system[ledger.FUND],
+            external_account_id=system[ledger.EXTERNAL],
+            institution_account_id=system[f"institution:{terminal.institution_id}"],
+        )
+    ]
+    settlement_id = str(uuid.uuid4())
+    actor = f"terminal:{terminal.terminal_id}"
+    request_id = request_id_var.get()
+    tx_id = ledger.post(
+        s,
+        kind=Kind.PAYMENT,
+        lines=lines,
+        stamp=ledger.Stamp(now, now, actor, request_id),
+        reference=f"settlement:{settlement_id}",
+    )
+    benefit = p.benefit
+    delta = benefit.share.delta if benefit is not None else None
+    values: dict[str, Any] = {
+        "id": settlement_id,
+        "institution_id": terminal.institution_id,
+        "terminal_id": terminal.terminal_id,
+        "order_no": request.order_no,
+        "request_digest": digest,
+        "person_id": p.person_id,
+        "presented_by_user_id": p.presented_by,
+        "scene": request.scene.value,
+        "medium": request.medium.value,
+        "total_fen": split.total_fen,
+        "fund_fen": split.fund_fen,
+        "personal_account_fen": own_fen,
+        "mutual_aid_fen": plan.accounts_fen - own_fen,
+        "cash_fen": plan.cash_fen,
+        "legs": p.legs,
+        "password_checked": p.password_needed,
+        "transaction_id": tx_id,
+        "settled_at": now,
+        "request_id": request_id,
+        "benefit_pool": benefit.pool if benefit is not None else None,
+        "benefit_year": benefit.year if benefit is not None else None,
+        "deductible_used_delta_fen": delta.deductible_used_fen if delta is not None else 0,
+        "fund_paid_delta_fen": delta.fund_paid_fen if delta is not None else 0,
+        "fund_detail": p.fund_detail,
+    }
+    s.execute(_NEW_SETTLEMENT, values)
+    if benefit is not None and benefit.pool is not None and benefit.year is not None:
+        years.add(
+            s,
+            person_id=p.person_id,
+            pool=benefit.pool,
+            year=benefit.year,
+            before=benefit.before,
+            delta=benefit.share.delta,
+        )
+    record_now(
+        s,
+        at=now,
+        actor=actor,
+        action="settlement.settled",
+        subject=f"settlement:{settlement_id}",
+        order_no=request.order_no,
+        total_fen=split.total_fen,
+        accounts_fen=plan.accounts_fen,
+        cash_fen=plan.cash_fen,
+        password_checked=p.password_needed,
+    )
+    # The answer is what was written; no need to read it back.
+    return Outcome(Settlement(**values), replayed=False)

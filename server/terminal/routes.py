@@ -10,13 +10,13 @@ from pydantic import Field, model_validator
 
 from server.auth.tokens import access_token
 from server.clock import beijing_date, iso
-from server.credentials import service as credentials
+from server.credentials import scanning as credentials
 from server.http import Answer, Schema, claims, documented, parse, parse_query, role_required
 from server.institutions.service import authenticate_terminal
+from server.settlement import refunds
 from server.settlement import service as settlement
 from server.settlement.models import Settlement, SettlementRefund
-from server.settlement.rules import Medium
-from server.settlement.rules import Scene as SceneValue
+from server.settlement.rules import Medium, Scene
 from server.web.context import uow, wiring
 
 bp = Blueprint("terminal", __name__, url_prefix="/api/v1/terminal")
@@ -87,25 +87,24 @@ def scan() -> dict[str, object]:
     ).model_dump()
 
 
-# --- settlement (issue 5) ------------------------------------------------------------------------
-Scene = Literal[
-    "registration",
-    "outpatient",
-    "inpatient_discharge",
-    "pharmacy_prescription",
-    "pharmacy_self_purchase",
-    "cross_region",
-]
-
-
+# --- settlement (issues 5 and 11) ----------------------------------------------------------------
 class SettlementRequest(Schema):
     order_no: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
-    scene: Scene
+    scene: Annotated[Scene, Field(strict=False)]  # the enum's values, as JSON text
     medium: Literal["ecredential", "card"]
     scan_token: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     card_no: Annotated[str | None, Field(min_length=1, max_length=20)] = None
     total_fen: int
-    fund_fen: int
+    fund_fen: Annotated[
+        int | None,
+        Field(
+            description="the institution's own decomposition, used as is (the person's year is "
+            "not touched); omitted: computed with the benefit policy, explained in fund_detail"
+        ),
+    ] = None
+    fulamt_ownpay_fen: Annotated[int, Field(description="全自费, outside the policy")] = 0
+    preselfpay_fen: Annotated[int, Field(description="先行自付 of category-B items")] = 0
+    overlmt_selfpay_fen: Annotated[int, Field(description="超限价自付, over a price limit")] = 0
     payment_password: Annotated[str | None, Field(pattern=r"^\d{6}$")] = None
 
     @model_validator(mode="after")
@@ -123,6 +122,18 @@ class PaidFrom(Answer):
     amount_fen: int
 
 
+class FundDetail(Answer):
+    """Why the fund pays what it pays (docs/benefit-policy.md); null when the terminal sent it."""
+
+    rule: str = Field(description="the rule's name in the policy file")
+    pool: str | None = Field(description="the pool it counts in; null for a fixed amount")
+    eligible_fen: int = Field(description="符合范围金额: the bill less its out-of-scope parts")
+    deductible_applied_fen: int = Field(description="taken by the deductible on this bill")
+    ratio_bp: int | None = Field(description="the ratio in basis points; null for a fixed amount")
+    fixed_fen: int | None = Field(description="the fixed amount per visit; null for a pool")
+    cap_left_fen: int | None = Field(description="the year's cap left after it; null: no cap")
+
+
 class SettlementAnswer(Answer):
     settlement_id: str
     order_no: str
@@ -137,6 +148,22 @@ class SettlementAnswer(Answer):
     settled_at: str
     status: Literal["settled", "refunded"]
     refunded_at: str | None
+    fund_detail: FundDetail | None
+
+
+class PreviewAnswer(Answer):
+    """A settlement's answer before it happens (试算): no id, no time, nothing written."""
+
+    order_no: str
+    scene: str
+    medium: str
+    total_fen: int
+    fund_fen: int
+    personal_burden_fen: int
+    paid_from_accounts: list[PaidFrom]
+    cash_due_fen: int
+    password_needed: bool
+    fund_detail: FundDetail | None
 
 
 class ReconciliationQuery(Schema):
@@ -183,20 +210,39 @@ def _settlement_answer(s: Settlement, refund: SettlementRefund | None) -> dict[s
         total_fen=s.total_fen,
         fund_fen=s.fund_fen,
         personal_burden_fen=s.total_fen - s.fund_fen,
-        paid_from_accounts=[
-            PaidFrom(
-                source=leg["source"],
-                holder_masked=leg["holder_masked"],
-                amount_fen=leg["amount_fen"],
-            )
-            for leg in s.legs
-        ],
+        paid_from_accounts=_paid_from(s.legs),
         cash_due_fen=s.cash_fen,
         password_checked=s.password_checked,
         settled_at=iso(s.settled_at),
         status="refunded" if refund is not None else "settled",
         refunded_at=iso(refund.refunded_at) if refund is not None else None,
+        fund_detail=FundDetail(**s.fund_detail) if s.fund_detail is not None else None,
     ).model_dump()
+
+
+def _paid_from(legs: list[dict[str, Any]]) -> list[PaidFrom]:
+    return [
+        PaidFrom(
+            source=leg["source"], holder_masked=leg["holder_masked"], amount_fen=leg["amount_fen"]
+        )
+        for leg in legs
+    ]
+
+
+def _request(body: SettlementRequest) -> settlement.SettleRequest:
+    return settlement.SettleRequest(
+        order_no=body.order_no,
+        scene=body.scene,
+        medium=Medium(body.medium),
+        scan_token=body.scan_token,
+        card_no=body.card_no,
+        total_fen=body.total_fen,
+        fund_fen=body.fund_fen,
+        payment_password=body.payment_password,
+        fulamt_ownpay_fen=body.fulamt_ownpay_fen,
+        preselfpay_fen=body.preselfpay_fen,
+        overlmt_selfpay_fen=body.overlmt_selfpay_fen,
+    )
 
 
 @bp.post("/settlements")
@@ -209,21 +255,32 @@ def _settlement_answer(s: Settlement, refund: SettlementRefund | None) -> dict[s
 )
 def settle() -> tuple[dict[str, Any], int]:
     body = parse(SettlementRequest)
-    outcome = settlement.settle(
-        uow(),
-        terminal=_terminal(),
-        request=settlement.SettleRequest(
-            order_no=body.order_no,
-            scene=SceneValue(body.scene),
-            medium=Medium(body.medium),
-            scan_token=body.scan_token,
-            card_no=body.card_no,
-            total_fen=body.total_fen,
-            fund_fen=body.fund_fen,
-            payment_password=body.payment_password,
-        ),
-    )
+    outcome = settlement.settle(uow(), terminal=_terminal(), request=_request(body))
     return _settlement_answer(outcome.settlement, outcome.refund), 200 if outcome.replayed else 201
+
+
+@bp.post("/settlements/preview")
+@role_required("terminal")
+@documented(
+    body=SettlementRequest,
+    answer=PreviewAnswer,
+    summary="Preview a bill (试算): the same answer, nothing written, the scan token unused",
+)
+def preview() -> dict[str, Any]:
+    body = parse(SettlementRequest)
+    quote = settlement.preview(uow(), terminal=_terminal(), request=_request(body))
+    return PreviewAnswer(
+        order_no=body.order_no,
+        scene=body.scene.value,
+        medium=body.medium,
+        total_fen=body.total_fen,
+        fund_fen=quote.fund_fen,
+        personal_burden_fen=quote.personal_burden_fen,
+        paid_from_accounts=_paid_from(quote.legs),
+        cash_due_fen=quote.cash_fen,
+        password_needed=quote.password_needed,
+        fund_detail=FundDetail(**quote.fund_detail) if quote.fund_detail is not None else None,
+    ).model_dump()
 
 
 @bp.get("/settlements/<settlement_id>")
@@ -240,7 +297,7 @@ def get_settlement(settlement_id: str) -> dict[str, Any]:
 @role_required("terminal")
 @documented(answer=SettlementAnswer, summary="Refund a settlement: every fen back where it came")
 def refund_settlement(settlement_id: str) -> dict[str, Any]:
-    found, refund = settlement.refund(uow(), terminal=_terminal(), settlement_id=settlement_id)
+    found, refund = refunds.refund(uow(), terminal=_terminal(), settlement_id=settlement_id)
     return _settlement_answer(found, refund)
 
 

@@ -1,0 +1,99 @@
+"""Refunding a settlement: every fen back to the account it came from, once. Issue 5, "Refunds";
+issue 11: the settlement's own recorded delta comes off the person's year (docs/benefit-policy.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit import record, request_id_var
+from server.benefits import service as years
+from server.benefits.engine import YearDelta
+from server.errors import AlreadyRefundedError, NotFoundError
+from server.ledger import service as ledger
+from server.ledger.rules import Kind
+from server.settlement.models import Settlement, SettlementRefund
+from server.settlement.pricing import Terminal
+from server.uow import UnitOfWork
+
+
+def refund(
+    uow: UnitOfWork,
+    *,
+    terminal: Terminal,
+    settlement_id: str,
+) -> tuple[Settlement, SettlementRefund]:
+    """Give every fen of a settlement back to the account it came from, once.
+
+    Only the settling institution's terminals see it (NOT_FOUND otherwise). Raises
+    AlreadyRefundedError on a second refund, also when many race (the settlement row is locked
+    and the refund row is unique per settlement). A settlement whose fund share the policy
+    computed gives its recorded delta back to the pool and year it counted in.
+    """
+    clock = uow.clock
+
+    def work(s: Session) -> tuple[Settlement, SettlementRefund]:
+        now = clock.now()
+        settlement = s.scalar(
+            select(Settlement)
+            .where(
+                Settlement.id == settlement_id,
+                Settlement.institution_id == terminal.institution_id,
+            )
+            .with_for_update()
+        )
+        if settlement is None:
+            raise NotFoundError("No settlement with this id at this institution")
+        if s.scalar(
+            select(SettlementRefund.id).where(SettlementRefund.settlement_id == settlement_id)
+        ):
+            raise AlreadyRefundedError()
+        if settlement.benefit_pool is not None and settlement.benefit_year is not None:
+            # Before the balances, in the order a settlement locks them (year row, accounts).
+            years.take_off(
+                s,
+                person_id=settlement.person_id,
+                pool=settlement.benefit_pool,
+                year=settlement.benefit_year,
+                delta=YearDelta(
+                    settlement.deductible_used_delta_fen, settlement.fund_paid_delta_fen
+                ),
+            )
+        ledger.lock_balances(s, [int(leg["account_id"]) for leg in settlement.legs])
+        actor = f"terminal:{terminal.terminal_id}"
+        request_id = request_id_var.get()
+        tx_id = ledger.reverse(
+            s,
+            transaction_id=settlement.transaction_id,
+            kind=Kind.REFUND,
+            entry_kind=Kind.REFUND.value,
+            stamp=ledger.Stamp(now, now, actor, request_id),
+            reference=f"settlement:{settlement_id}",
+        )
+        done = SettlementRefund(
+            settlement_id=settlement_id,
+            institution_id=terminal.institution_id,
+            terminal_id=terminal.terminal_id,
+            amount_fen=settlement.total_fen,
+            transaction_id=tx_id,
+            refunded_at=now,
+        )
+        s.add(done)
+        record(
+            s,
+            at=now,
+            actor=actor,
+            action="settlement.refunded",
+            subject=f"settlement:{settlement_id}",
+            amount_fen=settlement.total_fen,
+        )
+        s.flush()
+        return settlement, done
+
+    try:
+        return uow.run(work)
+    except IntegrityError:
+        # The unique refund row: another refund of this settlement committed first.
+        raise AlreadyRefundedError() from None

@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(credential.well_known)
     for bp in (account.bp, supplementary.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(__import__("server.pages", fromlist=["bp"]).bp)
 
 
 def register_cli(app: Flask) -> None:

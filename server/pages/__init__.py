@@ -68,3 +68,14 @@ def docs() -> Response:
 @bp.get("/docs/<path:name>")
 def docs_asset(name: str) -> Response:
     return _send("docs", name)
+
+
+# The few API calls the pages need beyond the contract's live in their own modules, nested here
+# so that server/__init__.py registers the pages with one line (see its register_blueprints).
+def _nest_page_apis() -> None:
+    from server.terminal.lookup import bp as terminal_lookup
+
+    bp.register_blueprint(terminal_lookup)
+
+
+_nest_page_apis()

@@ -20,18 +20,18 @@ def sign_in_and_activate(page: Any, client: FlaskClient, person: PersonSpec) -> 
     assert person.phone is not None
     outbox = Phone(client, person.phone)
     page.goto("/app/")
-    page.get_by_label("手机号").fill(person.phone)
+    page.get_by_label("手机号", exact=True).fill(person.phone)
     page.get_by_role("button", name="获取验证码").click()
     page.get_by_text("验证码已发送").wait_for()
-    page.get_by_label("验证码").fill(outbox.latest_code())
+    page.get_by_label("验证码", exact=True).fill(outbox.latest_code())
     page.get_by_role("button", name="登录").click()
-    page.get_by_label("身份证号").fill(person.id_number)
-    page.get_by_label("姓名").fill(person.name)
-    page.get_by_label("支付密码").fill(outbox.initial_password())
-    page.get_by_label("人脸照片").set_input_files(
+    page.get_by_label("身份证号", exact=True).fill(person.id_number)
+    page.get_by_label("姓名", exact=True).fill(person.name)
+    page.get_by_label("支付密码", exact=True).fill(outbox.initial_password())
+    page.get_by_label("人脸照片", exact=True).set_input_files(
         {"name": "face.jpg", "mimeType": "image/jpeg", "buffer": _face_bytes(person.name)}
     )
-    page.get_by_label("同意").check()
+    page.get_by_label("同意", exact=True).check()
     page.get_by_role("button", name="激活").click()
 
 

@@ -73,9 +73,11 @@ def docs_asset(name: str) -> Response:
 # The few API calls the pages need beyond the contract's live in their own modules, nested here
 # so that server/__init__.py registers the pages with one line (see its register_blueprints).
 def _nest_page_apis() -> None:
+    from server.agency.people import bp as agency_people
     from server.terminal.lookup import bp as terminal_lookup
 
     bp.register_blueprint(terminal_lookup)
+    bp.register_blueprint(agency_people)
 
 
 _nest_page_apis()

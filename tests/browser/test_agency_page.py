@@ -60,7 +60,7 @@ def test_a_roster_with_bad_rows_is_refused_whole_then_the_clean_one_imports(
     assert error_code(clerk.fix_phone(people[0].id_number, "13800009999")) == "NOT_FOUND"
 
     upload(page, "roster.csv", roster_csv(rows))
-    page.get_by_text("导入完成：新增 210 人").wait_for()
+    page.get_by_text("导入完成：新增 210 人").wait_for(timeout=90_000)  # 210 argon2 hashes
     assert page.locator("#problems").is_hidden()
     for bar in ("导入进度", "初始密码发送"):
         progress = page.get_by_label(bar, exact=True)

@@ -91,3 +91,37 @@ def test_a_code_made_in_the_browser_settles_and_a_fresh_one_is_made_offline(
     third = shown_code(page, previous=second)
     assert third != second
     context.set_offline(False)
+
+
+def test_a_relative_bound_on_the_page_gets_a_code_the_till_sees_as_presented(
+    context: Any, client: FlaskClient, clerk: Clerk, clock: FrozenClock
+) -> None:
+    holder = PersonSpec("刘洋", "13900000051")
+    mother = PersonSpec("刘母", None)
+    clerk.enrol(holder, mother)
+    terminal = clerk.hospital_with_terminal().sign_in()
+    page = context.new_page()
+    page.clock.install(time=clock.now().timestamp())
+    sign_in_and_activate(page, client, holder)
+    own = shown_code(page)
+
+    page.get_by_role("button", name="家庭").click()
+    page.get_by_label("亲属身份证号", exact=True).fill(mother.id_number)
+    page.get_by_label("亲属姓名", exact=True).fill(mother.name)
+    page.get_by_label("关系", exact=True).select_option("parent")
+    page.get_by_label("亲属人脸照片", exact=True).set_input_files(
+        {"name": "mother.jpg", "mimeType": "image/jpeg", "buffer": _face_bytes(mother.name)}
+    )
+    page.get_by_role("button", name="绑定亲属").click()
+    page.get_by_text("绑定成功").wait_for()
+    page.get_by_role("button", name="出示TA的医保码").click()
+    code = shown_code(page, previous=own)
+
+    r = terminal.post("/scan", {"qr_text": code})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["person"]["name_masked"] == "刘*"
+    assert r.get_json()["presented_by"] is not None
+
+    page.get_by_role("button", name="家庭").click()
+    page.get_by_role("button", name="今年费用").click()
+    page.get_by_text("共 0 次就诊").wait_for()

@@ -194,9 +194,9 @@ async function tick() {
   $("offline-note").textContent = navigator.onLine ? "" : "当前离线：医保码由本机生成，仍可使用";
 }
 
-export async function showCode(who = "self") {
+export async function showCode(who = "self", label = who) {
   if (![...$("who").options].some((o) => o.value === who)) {
-    $("who").add(new Option(who, who));
+    $("who").add(new Option(label, who));
   }
   $("who").value = who;
   show("code");

@@ -29,3 +29,14 @@ def shown_code(page: Any, previous: str | None = None) -> str:
     text = read_qr(canvas.screenshot())
     assert text == drawn
     return text
+
+
+def snap(page: Any, name: str) -> None:
+    """Save a screenshot to docs/screenshots/ when SAVE_SCREENSHOTS=1 (the README shows them)."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.actors import Clerk, PersonSpec, Phone, error_code
+from tests.browser.steps import snap
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,7 @@ def test_a_roster_with_bad_rows_is_refused_whole_then_the_clean_one_imports(
         "9\tregion\tunknown region code",
     ]
     assert error_code(clerk.fix_phone(people[0].id_number, "13800009999")) == "NOT_FOUND"
+    snap(page, "agency-bad-rows")
 
     upload(page, "roster.csv", roster_csv(rows))
     page.get_by_text("导入完成：新增 210 人").wait_for(timeout=90_000)  # 210 argon2 hashes
@@ -66,3 +68,4 @@ def test_a_roster_with_bad_rows_is_refused_whole_then_the_clean_one_imports(
         progress = page.get_by_label(bar, exact=True)
         assert progress.evaluate("el => [el.value, el.max]") == [210, 210]
     assert Phone(client, people[209].phone or "").initial_password()
+    snap(page, "agency-imported")

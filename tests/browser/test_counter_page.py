@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.actors import Clerk, Terminal
 from tests.api.money_steps import balance, insured_with_money
+from tests.browser.steps import snap
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +56,7 @@ def test_the_till_scans_settles_prints_looks_up_and_refunds(
     assert "应收现金（元）\t0.00" in receipt
     assert balance(insured) == 100_000 - 4_050
     order_no = page.locator("#order-no").inner_text()
+    snap(page, "counter")
 
     # The receipt prints alone (the print stylesheet hides the rest).
     page.emulate_media(media="print")

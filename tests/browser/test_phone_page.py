@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from server.clock import FrozenClock
 from tests.actors import Clerk, PersonSpec, Phone, Terminal, face
 from tests.api.money_steps import credit, new_order_no
-from tests.browser.steps import shown_code
+from tests.browser.steps import shown_code, snap
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +74,7 @@ def test_a_code_made_in_the_browser_settles_and_a_fresh_one_is_made_offline(
     first = shown_code(page)
     assert first.startswith("EC1:")
     page.get_by_text("秒后自动刷新").wait_for()
+    snap(page, "phone-code")
     paid = settle(terminal, first, total_fen=10_000, fund_fen=6_000)
     assert paid["cash_due_fen"] == 0
     assert paid["paid_from_accounts"][0]["amount_fen"] == 4_000
@@ -125,3 +126,4 @@ def test_a_relative_bound_on_the_page_gets_a_code_the_till_sees_as_presented(
     page.get_by_role("button", name="家庭").click()
     page.get_by_role("button", name="今年费用").click()
     page.get_by_text("共 0 次就诊").wait_for()
+    snap(page, "phone-family")

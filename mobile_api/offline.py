@@ -4,7 +4,7 @@ The phone keeps the kit (`POST /api/v1/credential/offline-kit`), its device priv
 counter. For each 30-second step it signs a fresh presentation with its clock corrected by the
 kit's `server_time` (the attestation's signed issued-at is the trusted time). Nothing here
 touches the network or the server's state; the tests use it exactly as a phone would.
-docs/qr-format.md, "Making a code".
+docs/qr-format.md, "Rotation and clocks".
 
 DOMAIN.md: "The e-credential".
 """

@@ -65,7 +65,8 @@ def register_blueprints(app: Flask) -> None:
     from server import ops
     from server.agency import bp as agency
     from server.hospital.routes import bp as hospital
-    from server.terminal.routes import bp as terminal
+    from server.pages import bp as pages
+    from server.terminal import bp as terminal
 
     for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
         app.register_blueprint(bp)
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(credential.bp)
     app.register_blueprint(credential.well_known)
     app.register_blueprint(hospital)
+    app.register_blueprint(pages)
     for bp in (account.bp, supplementary.bp):
         app.register_blueprint(bp)
 

@@ -169,6 +169,7 @@ def instructions(
             bearer="<terminal access_token>",
         )
     yield f"  API description: {BASE}/openapi.json   health: {BASE}/readyz"
+    yield f"Pages: phone {BASE}/app/  till {BASE}/counter/  agency {BASE}/agency/  API {BASE}/docs"
     yield ""
 
 

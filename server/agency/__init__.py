@@ -6,7 +6,16 @@ and shapes the answer; none holds a query or a transaction.
 DOMAIN.md: "Who uses it".
 """
 
-from server.agency import cards, credentials, his_keys, institutions, money, roster, sign_in  # noqa: F401
+from server.agency import (  # noqa: F401  (each module adds its routes to bp)
+    cards,
+    credentials,
+    his_keys,
+    institutions,
+    money,
+    people,
+    roster,
+    sign_in,
+)
 from server.agency.common import bp
 
 __all__ = ["bp"]

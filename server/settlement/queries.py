@@ -100,3 +100,18 @@ def reconciliation(session: Session, *, institution_id: int, day: date) -> DayFi
         refund_fen=int(refund_fen),
         digest=day_digest(rows),
     )
+
+
+def by_order_no(
+    session: Session, *, institution_id: int, order_no: str
+) -> tuple[Settlement, SettlementRefund | None]:
+    """This institution's settlement of `order_no` and its refund; NOT_FOUND otherwise."""
+    with session.begin():
+        settlement_id = session.scalar(
+            select(Settlement.id).where(
+                Settlement.institution_id == institution_id, Settlement.order_no == order_no
+            )
+        )
+    if settlement_id is None:
+        raise NotFoundError("No settlement with this order number at this institution")
+    return for_institution(session, institution_id=institution_id, settlement_id=settlement_id)

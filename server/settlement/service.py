@@ -118,6 +118,13 @@ def look_up(
     )
 
 
+def look_up_order(
+    uow: UnitOfWork, *, institution_id: int, order_no: str
+) -> tuple[Settlement, SettlementRefund | None]:
+    """The institution's settlement of its own `order_no` (the till's look-up); NOT_FOUND else."""
+    return queries.by_order_no(uow.session, institution_id=institution_id, order_no=order_no)
+
+
 def reconcile(uow: UnitOfWork, *, institution_id: int, day: date) -> queries.DayFigures:
     """The institution's figures for one Beijing day (对账)."""
     return queries.reconciliation(uow.session, institution_id=institution_id, day=day)

@@ -58,6 +58,7 @@ def app_env(database_url: str, tmp: str) -> dict[str, str]:
         "ADMIN_PASSWORD": secrets.token_urlsafe(12),
         "SIGNING_KEY_FILE": str(key_file),
         "SMS_BACKEND": "outbox",
+        "DEMO_MODE": "1",  # the outbox exists only in a playground (server/config.py)
     }
     redis_url = os.environ.get("BENCH_REDIS_URL")
     if redis_url:

@@ -63,8 +63,11 @@ def register_blueprints(app: Flask) -> None:
     from server.agency import bp as agency
     from server.terminal.routes import bp as terminal
 
-    for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
+    for bp in (ops.bp, auth.bp, activation.bp, agency, terminal):
         app.register_blueprint(bp)
+    settings: Settings = app.extensions["wiring"].settings
+    if settings.testing or settings.demo_mode:  # the outbox exists only in a playground
+        app.register_blueprint(dev.bp)
     app.register_blueprint(family_api.bp)
     app.register_blueprint(mutual_aid_api.bp)
     app.register_blueprint(credential.bp)

@@ -19,6 +19,7 @@ def make_engine(url: str) -> Engine:
         in_memory = "mode=memory" in url or url.endswith(":memory:")
         engine = create_engine(
             url,
+            hide_parameters=True,  # an error's log line never carries a name or an ID number
             poolclass=QueuePool,
             pool_size=5,
             max_overflow=10,
@@ -39,7 +40,9 @@ def make_engine(url: str) -> Engine:
     # No pool_pre_ping: it costs a round trip on every checkout (several per request). A connection
     # that a database restart left dead fails once with OperationalError, which answers 503
     # (server/errors.py) and is dropped from the pool; clients retry (settlement is idempotent).
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(
+        url, hide_parameters=True, pool_size=10, max_overflow=20, pool_recycle=1800
+    )
 
 
 class Database:

@@ -8,6 +8,7 @@ a 500 in the envelope.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -86,5 +87,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error")
+        # The type and where it happened, never the message: a driver's message may quote the
+        # statement's parameters (names, ID numbers). The formatter adds the request id.
+        log.error(
+            "unhandled error",
+            extra={
+                "error": type(exc).__name__,
+                "where": "".join(traceback.format_tb(exc.__traceback__)[-3:]),
+            },
+        )
         return _json(AppError())

@@ -59,6 +59,8 @@ def app_env(database_url: str, tmp: str) -> dict[str, str]:
         "SIGNING_KEY_FILE": str(key_file),
         "SMS_BACKEND": "outbox",
         "DEMO_MODE": "1",  # the outbox exists only in a playground (server/config.py)
+        "THROTTLE_SMS_ADDRESS": "1000000",  # every bench phone asks from 127.0.0.1
+        "THROTTLE_TERMINAL_ADDRESS": "1000000",
     }
     redis_url = os.environ.get("BENCH_REDIS_URL")
     if redis_url:

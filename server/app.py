@@ -52,12 +52,30 @@ def register_limits(app: Flask) -> None:
     from flask import request
 
     from server.http import refuse_nul_in_url
+    from server.web import throttle
+
+    settings: Settings = app.extensions["wiring"].settings
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
 
     @app.before_request
     def _limits() -> None:
         if request.endpoint in LARGE_BODY_ENDPOINTS:
             request.max_content_length = MAX_IMPORT_BODY_BYTES
         refuse_nul_in_url()
+
+    throttle.init_app(
+        app,
+        {
+            "admin_account": settings.throttle_admin_account,
+            "admin_address": settings.throttle_admin_address,
+            "terminal_account": settings.throttle_terminal_account,
+            "terminal_address": settings.throttle_terminal_address,
+            "sms_address": settings.throttle_sms_address,
+        },
+    )
 
 
 def register_errors(app: Flask) -> None:

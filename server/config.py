@@ -56,6 +56,14 @@ class Settings:
     sms_gateway_url: str | None = None
     sms_gateway_key: str | None = None
     sms_gateway_timeout_seconds: float = 3.0
+    # Throttles on the anonymous doors (server/web/throttle.py): per 15 minutes for sign-in,
+    # per hour for SMS sends from one address across phones.
+    throttle_admin_account: int = 5
+    throttle_admin_address: int = 30
+    throttle_terminal_account: int = 10
+    throttle_terminal_address: int = 120
+    throttle_sms_address: int = 20
+    proxy_hops: int = 0  # trusted proxies in front (X-Forwarded-For gives the client address)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -193,6 +201,12 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         mutual_aid_delay_days=number("MUTUAL_AID_DELAY_DAYS", 0),
         password_policy=_password_policy(_get(config, "PASSWORD_POLICY", "")),
         demo_mode=demo_mode,
+        throttle_admin_account=number("THROTTLE_ADMIN_ACCOUNT", 5),
+        throttle_admin_address=number("THROTTLE_ADMIN_ADDRESS", 30),
+        throttle_terminal_account=number("THROTTLE_TERMINAL_ACCOUNT", 10),
+        throttle_terminal_address=number("THROTTLE_TERMINAL_ADDRESS", 120),
+        throttle_sms_address=number("THROTTLE_SMS_ADDRESS", 20),
+        proxy_hops=number("PROXY_HOPS", 0),
         sms_gateway_url=gateway_url,
         sms_gateway_key=gateway_key,
         sms_gateway_timeout_seconds=float(_get(config, "SMS_GATEWAY_TIMEOUT_SECONDS", 3.0)),

@@ -275,10 +275,16 @@ return live
 class RedisStore:
     """The store in Redis; every operation is one atomic script."""
 
-    def __init__(self, url: str, clock: Clock, prefix: str = "ec:") -> None:
+    def __init__(
+        self, url: str, clock: Clock, prefix: str = "ec:", timeout_seconds: float = 0.5
+    ) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        # A frozen Redis refuses each request within `timeout_seconds` (issue 10, finding 4);
+        # every call here is one short script, far under it.
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+        )
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._clock = clock
         self._prefix = prefix

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from server.errors import (
@@ -83,6 +84,12 @@ def register_error_handlers(app: Flask) -> None:
     def _database_down(exc: OperationalError) -> tuple[Response, int]:
         # The database cannot be reached (down, restarted, overloaded): refuse, never guess.
         log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _json(ServiceUnavailableError(dependency="database"))
+
+    @app.errorhandler(PoolTimeoutError)
+    def _pool_exhausted(exc: PoolTimeoutError) -> tuple[Response, int]:
+        # Every connection is held (a frozen database): refuse within the pool timeout.
+        log.warning("database pool exhausted")
         return _json(ServiceUnavailableError(dependency="database"))
 
     @app.errorhandler(Exception)

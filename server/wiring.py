@@ -20,7 +20,7 @@ from server.db import Database
 from server.ports.face import FaceVerifier, load_face_verifier
 from server.ports.jobs import InlineJobs, Jobs, RqJobs, ThreadJobs
 from server.ports.sms import QueuedSmsSender, SmsSender, job_cipher, load_sms_sender
-from server.ports.store import DatabaseStore, RedisStore, ShortLivedStore
+from server.ports.store import DatabaseStore, RedisStore, RoutingStore, ShortLivedStore
 from server.settlement.rules import PasswordPolicy, load_password_policy
 from server.uow import UnitOfWork
 
@@ -80,8 +80,11 @@ def _password_policy(text: str) -> PasswordPolicy:
 
 def build_wiring(settings: Settings, clock: Clock) -> Wiring:
     db = Database(settings.database_url)
+    # With Redis, locks, wrong-entry counts and revocations still live in the database.
     store: ShortLivedStore = (
-        RedisStore(settings.redis_url, clock)
+        RoutingStore(
+            durable=DatabaseStore(db.engine, clock), fast=RedisStore(settings.redis_url, clock)
+        )
         if settings.redis_url
         else DatabaseStore(db.engine, clock)
     )

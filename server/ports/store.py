@@ -357,3 +357,62 @@ class RedisStore:
     def close(self) -> None:
         self._redis.close()
         self._redis.connection_pool.disconnect()
+
+
+# Security state that must survive a Redis restart (issue 10, finding 3): payment-password locks
+# and wrong-entry day counts (server/accounts/passwords.py) and revoked sign-ins
+# (server/auth/service.py). Their source of truth is the database; everything else (SMS codes,
+# used-code records, throttles) may live in Redis alone.
+DURABLE_PREFIXES = ("pw:", "auth:fam-revoked:")
+
+
+class RoutingStore:
+    """One store in front of two: keys under DURABLE_PREFIXES go to the database, the rest to
+    the fast store (Redis). A Redis that restarts empty then forgets no lock and no logout."""
+
+    def __init__(
+        self,
+        *,
+        durable: ShortLivedStore,
+        fast: ShortLivedStore,
+        durable_prefixes: tuple[str, ...] = DURABLE_PREFIXES,
+    ) -> None:
+        self.durable = durable
+        self.fast = fast
+        self._prefixes = durable_prefixes
+
+    def _for(self, key: str) -> ShortLivedStore:
+        return self.durable if key.startswith(self._prefixes) else self.fast
+
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        return self._for(key).incr(key, ttl_seconds)
+
+    def decr(self, key: str) -> int:
+        return self._for(key).decr(key)
+
+    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        return self._for(key).add(key, value, ttl_seconds)
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._for(key).put(key, value, ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        return self._for(key).get(key)
+
+    def ttl(self, key: str) -> int | None:
+        return self._for(key).ttl(key)
+
+    def delete(self, *keys: str) -> int:
+        durable = [k for k in keys if k.startswith(self._prefixes)]
+        fast = [k for k in keys if not k.startswith(self._prefixes)]
+        return (self.durable.delete(*durable) if durable else 0) + (
+            self.fast.delete(*fast) if fast else 0
+        )
+
+    def ping(self) -> None:
+        self.durable.ping()
+        self.fast.ping()
+
+    def close(self) -> None:
+        self.fast.close()
+        self.durable.close()

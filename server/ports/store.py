@@ -348,6 +348,25 @@ class RedisStore:
             return 0
         return self._call(self._delete, [self._k(k) for k in keys], [self._now_ms()])
 
+    def started_at_ms(self) -> int:
+        """When this Redis's memory began: its epoch marker, made now when missing.
+
+        A Redis that restarts empty has lost its used-code records; the marker it then gets is
+        newer than every code issued before, so `accepts_code_issued_at` refuses those (codes
+        live 60 s), and no code can be accepted twice across the restart.
+        """
+        key = self._k("store:epoch")
+        try:
+            self._redis.set(key, self._now_ms(), nx=True)
+            value = self._redis.get(key)
+        except self._errors as exc:
+            raise ServiceUnavailableError() from exc
+        return int(value) if value is not None else self._now_ms()
+
+    def accepts_code_issued_at(self, issued_at_ms: int) -> bool:
+        """False for a code issued before this Redis's memory began (fail closed)."""
+        return issued_at_ms >= self.started_at_ms()
+
     def ping(self) -> None:
         try:
             self._redis.ping()

@@ -4,8 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 DEV_ENV := instance/dev.env
-# The dev server reads its secrets from instance/dev.env (made once by `make run`, never committed).
-WITH_ENV := set -a && . ./$(DEV_ENV) && set +a &&
+# The dev server reads its secrets from instance/dev.env (made once, never committed); a variable
+# already in the environment wins over the file (server/devsetup.py --export).
+WITH_ENV := eval "$$($(PY) -m server.devsetup --export $(DEV_ENV))" &&
+# `make run` alone is the demo: the SMS outbox, /api/v1/dev/* and the stub face verifier.
+DEMO := DEMO_MODE=1
 
 .DEFAULT_GOAL := help
 .PHONY: help run serve test lint fmt typecheck migrate revision db-check bench check clean
@@ -22,12 +25,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 $(DEV_ENV): | $(VENV)/.installed
 	$(PY) -m server.devsetup $(DEV_ENV)
 
-run: $(VENV)/.installed $(DEV_ENV) ## create the venv, migrate SQLite, load the demo, serve on :5000
-	$(WITH_ENV) $(FLASK) migrate
-	$(WITH_ENV) $(FLASK) demo
-	$(WITH_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+run: $(VENV)/.installed $(DEV_ENV) ## the demo (DEMO_MODE=1): migrate SQLite, load the demo, serve on :5000
+	$(WITH_ENV) $(DEMO) $(FLASK) migrate
+	$(WITH_ENV) $(DEMO) $(FLASK) demo
+	$(WITH_ENV) $(DEMO) $(FLASK) run --host 127.0.0.1 --port 5000
 
-serve: $(VENV)/.installed $(DEV_ENV) ## migrate and serve through gunicorn (the production server), no demo
+serve: $(VENV)/.installed $(DEV_ENV) ## production mode through gunicorn: needs SMS_BACKEND, FACE_VERIFIER (docs/operations.md)
 	$(WITH_ENV) $(FLASK) migrate
 	$(WITH_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 

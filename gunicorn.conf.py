@@ -1,10 +1,52 @@
-"""gunicorn settings for production; every value can be overridden on the command line."""
+"""gunicorn settings for production; every value can be overridden on the command line.
+
+gunicorn is the production server, so it refuses the playground (DEMO_MODE, TESTING): the SMS
+outbox, /api/v1/dev/* and the stub face verifier exist only under `make run` and the tests.
+
+Workers are gthread: each process serves `threads` requests at once, so a request stuck on a
+frozen dependency (bounded by the database and Redis timeouts, server/db/__init__.py and
+server/ports/store.py) holds one thread, not the process, and /healthz keeps answering.
+"""
 
 import multiprocessing
 import os
+import tempfile
+
+for _flag in ("DEMO_MODE", "TESTING"):
+    if os.environ.get(_flag, "").strip().lower() in {"1", "true", "yes", "on"}:
+        raise SystemExit(
+            f"gunicorn is the production server and refuses {_flag}: the SMS outbox, "
+            "/api/v1/dev/* and the stub face verifier are for `make run` and the tests only"
+        )
 
 bind = os.environ.get("BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30
+graceful_timeout = 20
+# Request line and headers: gunicorn answers an oversize one itself (414/431, as HTML, before the
+# app sees it); docs/operations.md shows the front proxy's rule that answers them in the envelope.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = None  # the app logs each request itself, as JSON with the request id
+
+
+def on_starting(server: object) -> None:
+    """Prometheus multiprocess mode: every worker writes its metrics under one directory."""
+    path = os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ecredential-metrics-")
+    )
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(path, name))
+
+
+def child_exit(server: object, worker: object) -> None:
+    try:
+        from prometheus_client import multiprocess
+    except ImportError:
+        return
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

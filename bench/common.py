@@ -63,6 +63,9 @@ def app_env(database_url: str, tmp: str) -> dict[str, str]:
         "SMS_BACKEND": "outbox",
         # Initial passwords are read back from this process's outbox, so their job runs here.
         "JOBS_BACKEND": "inline",
+        "DEMO_MODE": "1",  # the outbox exists only in a playground (server/config.py)
+        "THROTTLE_SMS_ADDRESS": "1000000",  # every bench phone asks from 127.0.0.1
+        "THROTTLE_TERMINAL_ADDRESS": "1000000",
     }
     redis_url = os.environ.get("BENCH_REDIS_URL")
     if redis_url:

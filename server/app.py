@@ -14,7 +14,11 @@ from server.config import Settings, load_settings
 from server.web.context import init_app as init_context
 from server.wiring import build_wiring
 
-MAX_BODY_BYTES = 64 * 1024 * 1024  # a 10,000-row roster import with face templates
+# Bodies: every JSON call fits in 256 KiB; only the roster import (a clerk's signed-in call, up to
+# 10,000 rows with face templates) may send 32 MiB. Werkzeug stops reading past the limit (413).
+MAX_BODY_BYTES = 256 * 1024
+MAX_IMPORT_BODY_BYTES = 32 * 1024 * 1024
+LARGE_BODY_ENDPOINTS = frozenset({"agency.import_insured"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(TESTING=settings.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_wiring(app, settings, clock)
+    register_limits(app)
     register_errors(app)
     register_auth(app)
     register_blueprints(app)
@@ -44,6 +49,36 @@ def register_wiring(app: Flask, settings: Settings, clock: Clock) -> None:
 
     init_context(app, build_wiring(settings, clock))
     init_request_logging(app)
+
+
+def register_limits(app: Flask) -> None:
+    from flask import request
+
+    from server.http import refuse_nul_in_url
+    from server.web import throttle
+
+    settings: Settings = app.extensions["wiring"].settings
+    if settings.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
+
+    @app.before_request
+    def _limits() -> None:
+        if request.endpoint in LARGE_BODY_ENDPOINTS:
+            request.max_content_length = MAX_IMPORT_BODY_BYTES
+        refuse_nul_in_url()
+
+    throttle.init_app(
+        app,
+        {
+            "admin_account": settings.throttle_admin_account,
+            "admin_address": settings.throttle_admin_address,
+            "terminal_account": settings.throttle_terminal_account,
+            "terminal_address": settings.throttle_terminal_address,
+            "sms_address": settings.throttle_sms_address,
+        },
+    )
 
 
 def register_errors(app: Flask) -> None:
@@ -68,8 +103,11 @@ def register_blueprints(app: Flask) -> None:
     from server.pages import bp as pages
     from server.terminal import bp as terminal
 
-    for bp in (ops.bp, auth.bp, activation.bp, dev.bp, agency, terminal):
+    for bp in (ops.bp, auth.bp, activation.bp, agency, terminal):
         app.register_blueprint(bp)
+    settings: Settings = app.extensions["wiring"].settings
+    if settings.testing or settings.demo_mode:  # the outbox exists only in a playground
+        app.register_blueprint(dev.bp)
     app.register_blueprint(family_api.bp)
     app.register_blueprint(mutual_aid_api.bp)
     app.register_blueprint(credential.bp)

@@ -69,10 +69,11 @@ def register(app: Flask) -> None:
     def purge_command() -> None:
         """Delete expired short-lived records, scan tokens and offline kits."""
         from server.credentials.maintenance import purge_expired
-        from server.ports.store import DatabaseStore
+        from server.ports.store import DatabaseStore, RoutingStore
 
-        if isinstance(w.store, DatabaseStore):
-            click.echo(f"{w.store.purge_expired()} expired store records deleted")
+        table = w.store.durable if isinstance(w.store, RoutingStore) else w.store
+        if isinstance(table, DatabaseStore):
+            click.echo(f"{table.purge_expired()} expired store records deleted")
         with w.db.sessions() as session:
             purged = purge_expired(session, now=w.clock.now())
         click.echo(

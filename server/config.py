@@ -2,6 +2,13 @@
 
 There are no secret defaults: outside TESTING, a missing secret stops the app at start. Under
 TESTING every secret is made at random for that app, so no test depends on a fixed key.
+
+Two modes that cannot be confused (docs/operations.md, "Modes"):
+- a playground: TESTING, or DEMO_MODE=1 (given only by `make run` on its own command line). The SMS
+  outbox, /api/v1/dev/* and the stub face verifier exist only here;
+- production: everything else (`make serve`, gunicorn). SMS_BACKEND must name a real sender and
+  FACE_VERIFIER a real vendor's class; the outbox and the stub are refused at start, with the
+  reason, because the outbox hands every login code to anyone who asks for it.
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ class Settings:
     password_pepper: bytes
     admin_username: str | None
     admin_password: str | None
-    sms_backend: str  # "outbox" (testing, demo) or "log"
-    face_verifier: str  # "stub" or "package.module:ClassName"
+    sms_backend: str  # "outbox"/"log" (playground), "http" or "package.module:ClassName"
+    face_verifier: str  # "stub" (playground) or "package.module:ClassName"
     jobs_backend: str  # "inline" (testing), "thread" (no Redis) or "rq" (REDIS_URL; `rq worker`)
     signing_key_file: str | None
     signing_keys: str | None  # PEM keys in an environment variable, instead of a file
@@ -41,13 +48,24 @@ class Settings:
     argon2_memory_kib: int = 19456
     mutual_aid_delay_days: int = 0
     # DOMAIN.md's "when a password is needed" table: JSON of the cells that differ from the
-    # default (server/settlement/rules.py), or "@path/to/file.json"; checked at start.
-    # DOMAIN.md's "when a password is needed" table: JSON of the cells that differ from the
     # default (server/settlement/rules.py), read from "@path" when given so; parsed (and a typo
     # refused) once at start by server/wiring.py.
     password_policy: str = ""
     # The benefit policy file (YAML or JSON, docs/benefit-policy.md); unset: the shipped demo.
     policy_file: str | None = None
+    demo_mode: bool = False
+    # The HTTP SMS gateway (SMS_BACKEND=http, server/ports/sms_http.py).
+    sms_gateway_url: str | None = None
+    sms_gateway_key: str | None = None
+    sms_gateway_timeout_seconds: float = 3.0
+    # Throttles on the anonymous doors (server/web/throttle.py): per 15 minutes for sign-in,
+    # per hour for SMS sends from one address across phones.
+    throttle_admin_account: int = 5
+    throttle_admin_address: int = 30
+    throttle_terminal_account: int = 10
+    throttle_terminal_address: int = 120
+    throttle_sms_address: int = 20
+    proxy_hops: int = 0  # trusted proxies in front (X-Forwarded-For gives the client address)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,6 +90,46 @@ def _password_policy(value: Any) -> str:
         except OSError as exc:
             raise ConfigError(f"PASSWORD_POLICY file cannot be read: {exc}") from exc
     return text
+
+
+_PLAYGROUND_ONLY = (
+    "exists only under TESTING or DEMO_MODE=1 (`make run`); a production start refuses it"
+)
+
+
+def _sms_backend(value: Any, *, playground: bool) -> str:
+    """SMS_BACKEND, checked against the mode: the outbox would publish every login code."""
+    if not value:
+        if playground:
+            return "outbox"
+        raise ConfigError(
+            "SMS_BACKEND must be set in production: 'http' (SMS_GATEWAY_URL, SMS_GATEWAY_KEY) "
+            "or 'package.module:ClassName' of a real sender (docs/operations.md)"
+        )
+    backend = str(value)
+    if backend in {"outbox", "log"} and not playground:
+        raise ConfigError(
+            f"SMS_BACKEND={backend} {_PLAYGROUND_ONLY}: the outbox answers every login code to "
+            "anyone at /api/v1/dev/sms-outbox, and 'log' delivers nothing"
+        )
+    if backend not in {"outbox", "log", "http"} and ":" not in backend:
+        raise ConfigError("SMS_BACKEND must be 'outbox', 'log', 'http' or 'package.module:Class'")
+    return backend
+
+
+def _face_verifier(value: Any, *, playground: bool) -> str:
+    """FACE_VERIFIER, checked against the mode: the stub is no face check at all."""
+    if not value:
+        if playground:
+            return "stub"
+        raise ConfigError(
+            "FACE_VERIFIER must name a real vendor's adapter in production: "
+            "'package.module:ClassName' (docs/operations.md)"
+        )
+    spec = str(value)
+    if spec == "stub" and not playground:
+        raise ConfigError(f"FACE_VERIFIER=stub {_PLAYGROUND_ONLY}")
+    return spec
 
 
 def load_settings(config: dict[str, Any] | None = None) -> Settings:
@@ -106,9 +164,14 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{key} must be an integer") from exc
 
-    sms_backend = str(_get(config, "SMS_BACKEND", "outbox" if testing else "log"))
-    if sms_backend not in {"outbox", "log"}:
-        raise ConfigError("SMS_BACKEND must be 'outbox' or 'log'")
+    demo_mode = _flag(_get(config, "DEMO_MODE", False))
+    playground = testing or demo_mode
+    sms_backend = _sms_backend(_get(config, "SMS_BACKEND"), playground=playground)
+    face_verifier = _face_verifier(_get(config, "FACE_VERIFIER"), playground=playground)
+    gateway_url = _get(config, "SMS_GATEWAY_URL") or None
+    gateway_key = _get(config, "SMS_GATEWAY_KEY") or None
+    if sms_backend == "http" and not (gateway_url and gateway_key):
+        raise ConfigError("SMS_BACKEND=http needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
 
     redis_url = _get(config, "REDIS_URL") or None
     default_jobs = "inline" if testing else ("rq" if redis_url else "thread")
@@ -128,7 +191,7 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         admin_username=_get(config, "ADMIN_USERNAME"),
         admin_password=_get(config, "ADMIN_PASSWORD"),
         sms_backend=sms_backend,
-        face_verifier=str(_get(config, "FACE_VERIFIER", "stub")),
+        face_verifier=face_verifier,
         jobs_backend=jobs_backend,
         signing_key_file=_get(config, "SIGNING_KEY_FILE"),
         signing_keys=_get(config, "SIGNING_KEYS"),
@@ -140,5 +203,15 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         mutual_aid_delay_days=number("MUTUAL_AID_DELAY_DAYS", 0),
         password_policy=_password_policy(_get(config, "PASSWORD_POLICY", "")),
         policy_file=_get(config, "POLICY_FILE") or None,
+        demo_mode=demo_mode,
+        throttle_admin_account=number("THROTTLE_ADMIN_ACCOUNT", 5),
+        throttle_admin_address=number("THROTTLE_ADMIN_ADDRESS", 30),
+        throttle_terminal_account=number("THROTTLE_TERMINAL_ACCOUNT", 10),
+        throttle_terminal_address=number("THROTTLE_TERMINAL_ADDRESS", 120),
+        throttle_sms_address=number("THROTTLE_SMS_ADDRESS", 20),
+        proxy_hops=number("PROXY_HOPS", 0),
+        sms_gateway_url=gateway_url,
+        sms_gateway_key=gateway_key,
+        sms_gateway_timeout_seconds=float(_get(config, "SMS_GATEWAY_TIMEOUT_SECONDS", 3.0)),
         extra={k: v for k, v in config.items() if k not in known},
     )

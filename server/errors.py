@@ -63,6 +63,16 @@ class ServiceUnavailableError(AppError):
     default_message = "A service this request needs is down; nothing was done, please retry"
 
 
+class OutcomeUnknownError(AppError):
+    """The connection died during COMMIT: the transaction may or may not have committed."""
+
+    code, status = "OUTCOME_UNKNOWN", 503
+    default_message = (
+        "The server cannot tell whether this payment was recorded. Send the same request again "
+        "with the same order_no to learn the outcome; do not settle the bill another way first."
+    )
+
+
 # --- activation and login ------------------------------------------------------------------
 class InsuredNumberNotFoundError(AppError):
     code, status = "INSURED_NUMBER_NOT_FOUND", 404

@@ -19,6 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.errors import ForbiddenError, RequestValidationError
 
+# Bounds on what reaches pydantic and the database (issue 10, finding 6): no body of ours nests
+# deeper than a few levels, and PostgreSQL refuses a NUL in text (a 500 before this check).
+MAX_JSON_DEPTH = 32
+NUL = "\x00"
+
 P = ParamSpec("P")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
@@ -42,16 +47,50 @@ class Answer(BaseModel):
 
 
 def parse(model: type[M]) -> M:
-    """The JSON body as `model`; a body that is not a JSON object is VALIDATION_ERROR."""
-    data = request.get_json(silent=True)
+    """The JSON body as `model`.
+
+    VALIDATION_ERROR for a body that is not a JSON object, nests deeper than MAX_JSON_DEPTH or
+    holds a NUL character anywhere, before any of it reaches a model or the database.
+    """
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the decoder itself can go
+        data = None
     if not isinstance(data, dict):
         raise RequestValidationError("The body must be a JSON object")
+    check_json(data)
     return model.model_validate(data)
+
+
+def check_json(data: object) -> None:
+    """VALIDATION_ERROR when `data` nests deeper than MAX_JSON_DEPTH or holds a NUL character."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                raise RequestValidationError("Text may not contain a NUL character")
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise RequestValidationError(f"The body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        else:
+            stack.extend((item, depth + 1) for item in value)
 
 
 def parse_query(model: type[M]) -> M:
     """The query string as `model` (values arrive as text, so the model converts them)."""
     return model.model_validate(request.args.to_dict(), strict=False)
+
+
+def refuse_nul_in_url() -> None:
+    """VALIDATION_ERROR for a NUL in the path or the query string (a before_request hook)."""
+    if NUL in request.path or any(NUL in k or NUL in v for k, v in request.args.items(multi=True)):
+        raise RequestValidationError("The address may not contain a NUL character")
 
 
 def role_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

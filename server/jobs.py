@@ -20,8 +20,17 @@ def _initial_passwords(uow: UnitOfWork, *, account_ids: list[int]) -> None:
     issue_pending_passwords(uow, account_ids=account_ids)
 
 
+def _send_sms(uow: UnitOfWork, *, phone: str, purpose: str, sealed: str) -> None:
+    """Deliver one message queued by QueuedSmsSender (uow.sms is the real sender here)."""
+    from server.ports.sms import job_cipher
+
+    code = job_cipher(uow.settings.password_pepper).decrypt(sealed.encode()).decode()
+    uow.sms.send(phone, purpose, code)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "initial_passwords": _initial_passwords,
+    "send_sms": _send_sms,
 }
 
 

@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -26,7 +27,7 @@ _SECRET_WORDS = ("password", "secret", "token", "code", "seed", "key", "authoriz
 class RedactingJsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": redact(record.getMessage()),

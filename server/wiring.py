@@ -23,8 +23,8 @@ from server.credentials.keys import KeySource, key_source
 from server.db import Database
 from server.ports.face import FaceVerifier, load_face_verifier
 from server.ports.jobs import InlineJobs, Jobs, RqJobs, ThreadJobs
-from server.ports.sms import LoggingSmsSender, OutboxSmsSender, SmsSender
-from server.ports.store import DatabaseStore, RedisStore, ShortLivedStore
+from server.ports.sms import QueuedSmsSender, SmsSender, job_cipher, load_sms_sender
+from server.ports.store import DatabaseStore, RedisStore, RoutingStore, ShortLivedStore
 from server.settlement.rules import PasswordPolicy, load_password_policy
 from server.uow import UnitOfWork
 
@@ -37,7 +37,8 @@ class Wiring:
     clock: Clock
     db: Database
     store: ShortLivedStore
-    sms: SmsSender
+    sms: SmsSender  # what use cases call: the queue in production, the outbox in a playground
+    sms_delivery: SmsSender  # the sender itself, called by the "send_sms" job
     face: FaceVerifier
     hasher: PasswordHasher
     keys: KeySource
@@ -68,6 +69,7 @@ class Wiring:
         from server.jobs import run
 
         with self.unit_of_work() as uow:
+            uow.sms = self.sms_delivery  # a job delivers; it never queues again
             run(uow, task, kwargs)
 
     def close(self) -> None:
@@ -96,13 +98,20 @@ def _benefit_policy(policy_file: str | None) -> Policy:
 
 def build_wiring(settings: Settings, clock: Clock) -> Wiring:
     db = Database(settings.database_url)
+    # With Redis, locks, wrong-entry counts and revocations still live in the database.
     store: ShortLivedStore = (
-        RedisStore(settings.redis_url, clock)
+        RoutingStore(
+            durable=DatabaseStore(db.engine, clock), fast=RedisStore(settings.redis_url, clock)
+        )
         if settings.redis_url
         else DatabaseStore(db.engine, clock)
     )
-    sms: SmsSender = (
-        OutboxSmsSender(clock) if settings.sms_backend == "outbox" else LoggingSmsSender()
+    sms: SmsSender = load_sms_sender(
+        settings.sms_backend,
+        clock,
+        url=settings.sms_gateway_url,
+        key=settings.sms_gateway_key,
+        timeout_seconds=settings.sms_gateway_timeout_seconds,
     )
     w = Wiring(
         settings=settings,
@@ -110,6 +119,7 @@ def build_wiring(settings: Settings, clock: Clock) -> Wiring:
         db=db,
         store=store,
         sms=sms,
+        sms_delivery=sms,
         face=load_face_verifier(settings.face_verifier),
         hasher=PasswordHasher(
             settings.password_pepper,
@@ -132,4 +142,6 @@ def build_wiring(settings: Settings, clock: Clock) -> Wiring:
         w.jobs = ThreadJobs(w.run_job)
     else:
         w.jobs = InlineJobs(w.run_job)
+    if settings.sms_backend not in {"outbox", "log"}:  # a real gateway: never inside a request
+        w.sms = QueuedSmsSender(w.jobs, job_cipher(settings.password_pepper))
     return w

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 from flask import Flask, Response, jsonify
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, decode_token
 from flask_jwt_extended.config import config as jwt_config
@@ -50,6 +51,8 @@ class CheckedTokenJWTManager(JWTManager):
         decoded: dict[str, Any] = super()._decode_jwt_from_config(
             encoded_token, csrf_value, allow_expired
         )
+        if "exp" not in decoded:  # a token that never expires is no token of ours (issue 10: 8)
+            raise jwt.MissingRequiredClaimError("exp")
         if plain:
             if len(self._checked) >= self.MAX_REMEMBERED:
                 self._checked.clear()  # simple and thread-safe; refilled by the next requests

@@ -14,6 +14,27 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+# Fast honest failure (issue 10, finding 4; docs/operations.md "Timeouts"): a request waits at
+# most this long for a connection, a statement or a row lock, then answers 503 (nothing done).
+CONNECT_TIMEOUT_SECONDS = 2
+STATEMENT_TIMEOUT_MS = 5000
+LOCK_TIMEOUT_MS = 2000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 10000
+POOL_TIMEOUT_SECONDS = 2
+POSTGRES_CONNECT_ARGS: dict[str, Any] = {
+    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    "options": (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS} "
+        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+    ),
+    # A peer that stops acknowledging (a dead host) fails the socket instead of hanging it.
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 5000,
+}
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
@@ -21,6 +42,7 @@ def make_engine(url: str) -> Engine:
         in_memory = "mode=memory" in url or url.endswith(":memory:")
         engine = create_engine(
             url,
+            hide_parameters=True,  # an error's log line never carries a name or an ID number
             poolclass=QueuePool,
             pool_size=5,
             max_overflow=10,
@@ -41,7 +63,15 @@ def make_engine(url: str) -> Engine:
     # No pool_pre_ping: it costs a round trip on every checkout (several per request). A connection
     # that a database restart left dead fails once with OperationalError, which answers 503
     # (server/errors.py) and is dropped from the pool; clients retry (settlement is idempotent).
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(
+        url,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_recycle=1800,
+        pool_timeout=POOL_TIMEOUT_SECONDS,  # every connection busy: 503 after 2 s, not a queue
+        connect_args=POSTGRES_CONNECT_ARGS,
+    )
 
 
 class Database:

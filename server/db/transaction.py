@@ -1,6 +1,9 @@
 """One transaction, retried whole on a deadlock or serialization failure.
 
-A lost database (connection refused, reset) is SERVICE_UNAVAILABLE: nothing was done.
+A lost database before the commit (connection refused, reset, a statement or lock timeout) is
+SERVICE_UNAVAILABLE: nothing was done. A connection that dies during the COMMIT itself leaves the
+outcome unknown (the server may have committed before the answer was lost): that is
+OUTCOME_UNKNOWN, which asks the till to repeat the same order_no (idempotent) to learn it.
 
 DOMAIN.md: none: storage.
 """
@@ -11,10 +14,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server.errors import ServiceUnavailableError
+from server.errors import OutcomeUnknownError, ServiceUnavailableError
 
 T = TypeVar("T")
 
@@ -37,15 +40,35 @@ def run_in_transaction(s: Session, work: Callable[[Session], T], *, attempts: in
     `work` must only touch the database: it is re-run from the start on a retry.
     """
     for attempt in range(1, attempts + 1):
+        committing = False
         try:
-            with s.begin():
-                return work(s)
+            tx = s.begin()
+            try:
+                result = work(s)
+            except BaseException:
+                tx.rollback()
+                raise
+            committing = True
+            tx.commit()
+            return result
         except DBAPIError as exc:
-            s.rollback()
+            _forget(s)
             if attempt < attempts and is_retryable(exc):
                 time.sleep(0.005 * attempt)
                 continue
-            if isinstance(exc, OperationalError) and not is_retryable(exc):
+            if is_retryable(exc):
+                raise ServiceUnavailableError() from exc
+            if isinstance(exc, OperationalError | InterfaceError):
+                if committing:  # the COMMIT was sent; its answer was lost
+                    raise OutcomeUnknownError() from exc
                 raise ServiceUnavailableError() from exc
             raise
     raise AssertionError("unreachable")
+
+
+def _forget(s: Session) -> None:
+    """Roll back what is left of the transaction; a dead connection is dropped from the pool."""
+    try:
+        s.rollback()
+    except SQLAlchemyError:  # the connection is gone, or the COMMIT went through
+        s.close()

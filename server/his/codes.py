@@ -187,6 +187,7 @@ ERROR_MESSAGES_ZH: Mapping[str, str] = {
     "PAYLOAD_TOO_LARGE": "报文过大",
     "RATE_LIMITED": "请求过于频繁，请稍后再试",
     "SERVICE_UNAVAILABLE": "依赖的服务暂不可用，本次未做任何处理，请重试",
+    "OUTCOME_UNKNOWN": "结算结果未知，请用相同的报文ID重发以取得实际结果，切勿另收现金",
     "INSURED_NUMBER_NOT_FOUND": "参保人员不存在",
     "FACE_MISMATCH": "人脸比对不一致",
     "CONSENT_REQUIRED": "参保人尚未同意授权",
@@ -234,4 +235,8 @@ def err_msg(code: str, detail_zh: str | None = None) -> str:
 
 # Refusals worth answering again to a re-sent msgid; a transient fault is not recorded, so that
 # the re-send is tried afresh (server/his/idempotency.py).
-TRANSIENT_CODES = frozenset({"INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "RATE_LIMITED"})
+# Not recorded against the msgid: a re-send is tried again (OUTCOME_UNKNOWN's re-send then
+# learns the real outcome through the settlement's own idempotency).
+TRANSIENT_CODES = frozenset(
+    {"INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "RATE_LIMITED", "OUTCOME_UNKNOWN"}
+)

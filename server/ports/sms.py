@@ -1,13 +1,23 @@
-"""Sending SMS. `OutboxSmsSender` keeps messages for tests and the demo; `LoggingSmsSender`
-stands in for a real gateway and logs that a message went out, never the code in it."""
+"""Sending SMS behind one port, `SmsSender`.
+
+- `OutboxSmsSender` keeps messages for tests and the demo (playground only, server/config.py);
+- `LoggingSmsSender` logs that a message went out, never its code (playground only);
+- `HttpSmsSender` (server/ports/sms_http.py) delivers through a configurable HTTP gateway;
+- any `package.module:ClassName` (a class taking no arguments) plugs in a vendor's SDK.
+`load_sms_sender` picks one from SMS_BACKEND. Senders never log a code."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib
 import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from cryptography.fernet import Fernet
 
 from server.clock import Clock
 from server.privacy import mask_phone
@@ -66,3 +76,46 @@ class LoggingSmsSender:
 
     def send(self, phone: str, purpose: str, code: str) -> None:
         log.info("sms sent", extra={"phone": mask_phone(phone), "purpose": purpose})
+
+
+def load_sms_sender(spec: str, clock: Clock, **gateway: object) -> SmsSender:
+    """The sender named by SMS_BACKEND (`gateway` holds the HTTP gateway's settings)."""
+    if spec == "outbox":
+        return OutboxSmsSender(clock)
+    if spec == "log":
+        return LoggingSmsSender()
+    if spec == "http":
+        from server.ports.sms_http import HttpSmsSender
+
+        return HttpSmsSender(**gateway)  # type: ignore[arg-type]
+    module_name, _, class_name = spec.partition(":")
+    if not class_name:
+        raise ValueError("SMS_BACKEND must be 'outbox', 'log', 'http' or 'package.module:Class'")
+    sender: SmsSender = getattr(importlib.import_module(module_name), class_name)()
+    return sender
+
+
+class _Enqueue(Protocol):
+    def enqueue(self, task: str, **kwargs: Any) -> str: ...
+
+
+def job_cipher(pepper: bytes) -> Fernet:
+    """The key that seals a code inside a queued job (rq keeps and logs job arguments)."""
+    digest = hashlib.sha256(b"ecredential sms job\x00" + pepper).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+class QueuedSmsSender:
+    """Hands each message to the jobs port (task "send_sms"), so no request waits on a gateway.
+
+    The code travels sealed (Fernet, a key derived from the pepper): the queue, rq's logs and a
+    failed job's record never hold it in clear.
+    """
+
+    def __init__(self, jobs: _Enqueue, cipher: Fernet) -> None:
+        self._jobs = jobs
+        self._cipher = cipher
+
+    def send(self, phone: str, purpose: str, code: str) -> None:
+        sealed = self._cipher.encrypt(code.encode()).decode()
+        self._jobs.enqueue("send_sms", phone=phone, purpose=purpose, sealed=sealed)

@@ -274,10 +274,16 @@ return live
 class RedisStore:
     """The store in Redis; every operation is one atomic script."""
 
-    def __init__(self, url: str, clock: Clock, prefix: str = "ec:") -> None:
+    def __init__(
+        self, url: str, clock: Clock, prefix: str = "ec:", timeout_seconds: float = 0.5
+    ) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        # A frozen Redis refuses each request within `timeout_seconds` (issue 10, finding 4);
+        # every call here is one short script, far under it.
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+        )
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._clock = clock
         self._prefix = prefix
@@ -341,6 +347,25 @@ class RedisStore:
             return 0
         return self._call(self._delete, [self._k(k) for k in keys], [self._now_ms()])
 
+    def started_at_ms(self) -> int:
+        """When this Redis's memory began: its epoch marker, made now when missing.
+
+        A Redis that restarts empty has lost its used-code records; the marker it then gets is
+        newer than every code issued before, so `accepts_code_issued_at` refuses those (codes
+        live 60 s), and no code can be accepted twice across the restart.
+        """
+        key = self._k("store:epoch")
+        try:
+            self._redis.set(key, self._now_ms(), nx=True)
+            value = self._redis.get(key)
+        except self._errors as exc:
+            raise ServiceUnavailableError() from exc
+        return int(value) if value is not None else self._now_ms()
+
+    def accepts_code_issued_at(self, issued_at_ms: int) -> bool:
+        """False for a code issued before this Redis's memory began (fail closed)."""
+        return issued_at_ms >= self.started_at_ms()
+
     def ping(self) -> None:
         try:
             self._redis.ping()
@@ -350,3 +375,62 @@ class RedisStore:
     def close(self) -> None:
         self._redis.close()
         self._redis.connection_pool.disconnect()
+
+
+# Security state that must survive a Redis restart (issue 10, finding 3): payment-password locks
+# and wrong-entry day counts (server/accounts/passwords.py) and revoked sign-ins
+# (server/auth/service.py). Their source of truth is the database; everything else (SMS codes,
+# used-code records, throttles) may live in Redis alone.
+DURABLE_PREFIXES = ("pw:", "auth:fam-revoked:")
+
+
+class RoutingStore:
+    """One store in front of two: keys under DURABLE_PREFIXES go to the database, the rest to
+    the fast store (Redis). A Redis that restarts empty then forgets no lock and no logout."""
+
+    def __init__(
+        self,
+        *,
+        durable: ShortLivedStore,
+        fast: ShortLivedStore,
+        durable_prefixes: tuple[str, ...] = DURABLE_PREFIXES,
+    ) -> None:
+        self.durable = durable
+        self.fast = fast
+        self._prefixes = durable_prefixes
+
+    def _for(self, key: str) -> ShortLivedStore:
+        return self.durable if key.startswith(self._prefixes) else self.fast
+
+    def incr(self, key: str, ttl_seconds: int) -> int:
+        return self._for(key).incr(key, ttl_seconds)
+
+    def decr(self, key: str) -> int:
+        return self._for(key).decr(key)
+
+    def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        return self._for(key).add(key, value, ttl_seconds)
+
+    def put(self, key: str, value: str, ttl_seconds: int) -> None:
+        self._for(key).put(key, value, ttl_seconds)
+
+    def get(self, key: str) -> str | None:
+        return self._for(key).get(key)
+
+    def ttl(self, key: str) -> int | None:
+        return self._for(key).ttl(key)
+
+    def delete(self, *keys: str) -> int:
+        durable = [k for k in keys if k.startswith(self._prefixes)]
+        fast = [k for k in keys if not k.startswith(self._prefixes)]
+        return (self.durable.delete(*durable) if durable else 0) + (
+            self.fast.delete(*fast) if fast else 0
+        )
+
+    def ping(self) -> None:
+        self.durable.ping()
+        self.fast.ping()
+
+    def close(self) -> None:
+        self.fast.close()
+        self.durable.close()

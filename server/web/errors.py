@@ -10,11 +10,13 @@ DOMAIN.md: none: web glue.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from server.errors import (
@@ -86,7 +88,21 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
         return _json(ServiceUnavailableError(dependency="database"))
 
+    @app.errorhandler(PoolTimeoutError)
+    def _pool_exhausted(exc: PoolTimeoutError) -> tuple[Response, int]:
+        # Every connection is held (a frozen database): refuse within the pool timeout.
+        log.warning("database pool exhausted")
+        return _json(ServiceUnavailableError(dependency="database"))
+
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error")
+        # The type and where it happened, never the message: a driver's message may quote the
+        # statement's parameters (names, ID numbers). The formatter adds the request id.
+        log.error(
+            "unhandled error",
+            extra={
+                "error": type(exc).__name__,
+                "where": "".join(traceback.format_tb(exc.__traceback__)[-3:]),
+            },
+        )
         return _json(AppError())

@@ -124,6 +124,9 @@ def test_without_keys_outside_testing_the_app_does_not_start(monkeypatch):
                 "JWT_SECRET_KEY": "x" * 32,
                 "PASSWORD_PEPPER": "y" * 32,
                 "DATABASE_URL": "sqlite+pysqlite:///:memory:",
+                # production mode names a real sender and verifier (tests/api/test_modes.py)
+                "SMS_BACKEND": "tests.fakes:RecordingSmsSender",
+                "FACE_VERIFIER": "tests.fakes:RefusingFaceVerifier",
             }
         )
 

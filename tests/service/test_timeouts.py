@@ -1,0 +1,64 @@
+"""Fast honest failure: bounded waits on PostgreSQL and Redis (issue 10, finding 4).
+
+A frozen dependency hung everything: no connect, statement or lock timeout on PostgreSQL, and a
+frozen Redis made each refusal wait 2 s. `make faults` freezes real ones (SIGSTOP); these tests
+check the settings and a Redis that accepts connections but never answers.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from server.clock import FrozenClock
+from server.db import make_engine
+from server.errors import ServiceUnavailableError
+from server.ports.store import RedisStore
+from tests.conftest import DATABASE_URL, ON_POSTGRES, START
+
+
+def test_postgres_connections_carry_connect_statement_and_lock_timeouts():
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    args = engine.dialect.create_connect_args(engine.url)[1]
+    assert engine.pool.timeout() <= 2
+    engine.dispose()
+    from server.db import POSTGRES_CONNECT_ARGS
+
+    assert POSTGRES_CONNECT_ARGS["connect_timeout"] <= 2
+    assert "statement_timeout=" in POSTGRES_CONNECT_ARGS["options"]
+    assert "lock_timeout=" in POSTGRES_CONNECT_ARGS["options"]
+    assert args is not None
+
+
+@pytest.mark.postgres
+def test_a_postgres_session_runs_under_the_timeouts():
+    engine = make_engine(DATABASE_URL)
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "5s"
+        assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "2s"
+    engine.dispose()
+    assert ON_POSTGRES
+
+
+def test_a_frozen_redis_is_refused_within_a_second():
+    """A listener that accepts and never answers stands for a SIGSTOPped redis-server."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    accepting = threading.Thread(target=lambda: held.append(server.accept()[0]), daemon=True)
+    accepting.start()
+    store = RedisStore(f"redis://127.0.0.1:{server.getsockname()[1]}/0", FrozenClock(START))
+    started = time.perf_counter()
+    with pytest.raises(ServiceUnavailableError):
+        store.get("sms:code:13900000001")
+    assert time.perf_counter() - started < 1.0
+    store.close()
+    accepting.join(1)
+    for conn in held:
+        conn.close()
+    server.close()

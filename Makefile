@@ -34,8 +34,8 @@ serve: $(VENV)/.installed $(DEV_ENV) ## production mode through gunicorn: needs 
 	$(WITH_ENV) $(FLASK) migrate
 	$(WITH_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: $(VENV)/.installed ## run the whole suite (SQLite; PostgreSQL/Redis too when DATABASE_URL/REDIS_URL are set)
-	$(PY) -m pytest
+test: $(VENV)/.installed ## run the whole suite with branch coverage (SQLite; PostgreSQL/Redis too when DATABASE_URL/REDIS_URL are set)
+	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
 lint: $(VENV)/.installed ## ruff + mypy --strict + the layer contracts (import-linter)
 	$(VENV)/bin/ruff check .

@@ -9,9 +9,12 @@ DOMAIN.md: none: background work.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from server.wiring import Wiring
 
 
 def _initial_passwords(uow: UnitOfWork, *, account_ids: list[int]) -> None:
@@ -39,11 +42,18 @@ def run(uow: UnitOfWork, task: str, kwargs: dict[str, Any]) -> None:
     TASKS[task](uow, **kwargs)
 
 
-_worker_wiring: Any = None
+_worker_wiring: Wiring | None = None
+
+
+def use_wiring(wiring: Wiring | None) -> None:
+    """Give `perform` the wiring to run with (a worker started in code, a test); None forgets it."""
+    global _worker_wiring
+    _worker_wiring = wiring
 
 
 def perform(task: str, kwargs: dict[str, Any]) -> None:
-    """rq's entry point: the worker's wiring comes from the environment, made once per process."""
+    """rq's entry point: the worker's wiring comes from the environment, made once per process
+    (unless `use_wiring` gave one)."""
     global _worker_wiring
     if _worker_wiring is None:
         from server.clock import SystemClock

@@ -24,18 +24,18 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select
 
-from server import create_app
 from server.clock import BEIJING, FrozenClock
 from server.db.models import Account
 from server.ledger.models import JournalEntry
 from tests.actors import Clerk, error_code
 from tests.api.money_steps import Insured, card_bill, credit, insured_with_money, till
-from tests.conftest import _empty_shared_state
+from tests.conftest import MigratedDatabase
 
 
 @pytest.fixture(autouse=True)
-def _schema(_fresh_postgres_schema: None) -> None:
-    """The machine makes its own apps; on PostgreSQL they need the run's fresh schema."""
+def _schema(migrated: MigratedDatabase) -> None:
+    """The machine makes its own apps, each on the run's migrated schema."""
+    LedgerMachine.migrated = migrated
 
 
 _phones = itertools.count(1)
@@ -45,11 +45,13 @@ SCENES = ["registration", "outpatient", "pharmacy_prescription", "pharmacy_self_
 
 class LedgerMachine(RuleBasedStateMachine):
     settlements = Bundle("settlements")
+    migrated: MigratedDatabase
 
     def __init__(self) -> None:
         super().__init__()
         self.clock = FrozenClock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING))
-        self.app = create_app(
+        # PostgreSQL and Redis keep rows between examples: migrated.app empties them
+        self.app = self.migrated.app(
             {
                 "TESTING": True,
                 "CLOCK": self.clock,
@@ -57,7 +59,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 "ADMIN_PASSWORD": Clerk.ADMIN[1],
             }
         )
-        _empty_shared_state(self.app)  # PostgreSQL and Redis keep rows between examples
         self.client = self.app.test_client()
         self.people: list[Insured] = []
         self.model: dict[int, int] = {}  # person index -> balance in fen

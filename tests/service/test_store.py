@@ -12,9 +12,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 @pytest.fixture(params=["database", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request, app, clock):
+def store(request, uow, clock):
     if request.param == "database":
-        yield DatabaseStore(app.extensions["wiring"].db.engine, clock)
+        yield uow.store  # on the test's connection: rolled back with it
         return
     redis_store = RedisStore(REDIS_URL, clock, prefix="test-store:")
     yield redis_store

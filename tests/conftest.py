@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server import create_app
 from server import jobs as tasks
 from server.accounts.passwords import PasswordHasher
+from server.benefits.policy import load_configured_policy
 from server.cli import migrate
 from server.clock import BEIJING, FrozenClock
 from server.config import load_settings
@@ -247,6 +248,7 @@ def uow(connection: Connection, clock: FrozenClock) -> Iterator[UnitOfWork]:
         face=StubFaceVerifier(),
         jobs=InlineJobs(run_job),
         password_policy=load_password_policy(settings.password_policy),
+        policy=load_configured_policy(settings.policy_file),
         settings=settings,
         is_postgres=connection.dialect.name == "postgresql",
     )

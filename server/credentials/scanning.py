@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Insert, Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -153,7 +155,7 @@ _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 @dataclass(frozen=True)
-class _Grant:
+class NewScanToken:
     """What the write needs: the kit's new counter and the scan token's row."""
 
     kit_id: str
@@ -185,7 +187,7 @@ def scan(uow: UnitOfWork, *, qr_text: str, terminal_id: str, institution_id: int
     with session.begin():  # reads only; closed before the store is called
         reads: list[Connection] = []
 
-        def keys_for(kid: str) -> list[Any]:
+        def keys_for(kid: str) -> Sequence[Ed25519PublicKey]:
             if kid != ring.active.kid and not reads:  # an older key: its publication is read
                 reads.append(_connection(session, uow.is_postgres))
             return published(kid)
@@ -228,7 +230,7 @@ def scan(uow: UnitOfWork, *, qr_text: str, terminal_id: str, institution_id: int
 
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(seconds=rules.SCAN_TOKEN_SECONDS)
-    grant = _Grant(
+    grant = NewScanToken(
         kit_id=kit.id,
         counter=verified.presentation.counter,
         token_hash=_token_hash(token),
@@ -252,7 +254,7 @@ def _connection(session: Session, autocommit: bool) -> Connection:
     return session.connection(execution_options=_AUTOCOMMIT if autocommit else None)
 
 
-def write_grant(conn: Connection, grant: _Grant, one_statement: bool) -> bool:
+def write_grant(conn: Connection, grant: NewScanToken, one_statement: bool) -> bool:
     """Grow the kit's counter and insert the scan token, or neither: False when the counter had
     already reached this code's. `one_statement` (PostgreSQL) does it in one data-modifying
     statement; else (SQLite has no data-modifying CTE) in two, inside the caller's transaction.

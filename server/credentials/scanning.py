@@ -13,17 +13,19 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Insert, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.credentials import ec1, rules
 from server.credentials.models import OfflineKit, ScanToken
 from server.credentials.publication import published_resolver
 from server.db.models import Credential, Person, User
+from server.db.precompiled import Precompiled
+from server.db.transaction import retrying
 from server.errors import (
     CredentialRevokedError,
     NotActivatedError,
@@ -79,7 +81,7 @@ _PRESENTER_PERSONS = _PERSONS.alias("presenter_person")
 # The read, one statement: the kit, its credential's status, the person shown and, for a proxy
 # code, whether the binding is still live (family.queries.proxy_member's rule: this presenter's
 # binding under this member id, not unbound) and who presents it.
-_KIT_FOR_SCAN = (
+_KIT_FOR_SCAN = Precompiled(
     select(
         _KITS.c.id,
         _KITS.c.person_id,
@@ -150,8 +152,7 @@ def _grant_after_growth() -> Insert:
     )
 
 
-_GRANT_AFTER_GROWTH = _grant_after_growth()
-_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+_GRANT_AFTER_GROWTH = Precompiled(_grant_after_growth())
 
 
 @dataclass(frozen=True)
@@ -177,95 +178,105 @@ def scan(uow: UnitOfWork, *, qr_text: str, terminal_id: str, institution_id: int
     QR_NOT_YET_VALID, QR_EXPIRED, NOT_ACTIVATED (no kit behind a genuine handle),
     CREDENTIAL_REVOKED, QR_ALREADY_USED, SERVICE_UNAVAILABLE (the used-code store is down).
 
-    On PostgreSQL it costs two statements, each its own transaction in autocommit (no BEGIN or
-    COMMIT round trips): the read, and the write once the code is claimed in the store.
+    One connection, no session. On PostgreSQL it is in autocommit: two statements, each its own
+    transaction, and no BEGIN or COMMIT on the wire (2 round trips): the read, and the write
+    once the code is claimed in the store. No transaction is open while the store is called.
     """
-    session, store, clock, keys = uow.session, uow.store, uow.clock, uow.keys
+    store, clock, keys = uow.store, uow.clock, uow.keys
     now = clock.now()
     ring = keys.ring()
-    published = published_resolver(session, ring, now)
-    with session.begin():  # reads only; closed before the store is called
-        reads: list[Connection] = []
+    engine = uow.session.get_bind()
+    postgres = uow.is_postgres
 
-        def keys_for(kid: str) -> Sequence[Ed25519PublicKey]:
-            if kid != ring.active.kid and not reads:  # an older key: its publication is read
-                reads.append(_connection(session, uow.is_postgres))
-            return published(kid)
+    def keys_for(kid: str) -> Sequence[Ed25519PublicKey]:
+        if kid == ring.active.kid:  # the common case: no query
+            return published_resolver(uow.session, ring, now)(kid)
+        with _connect(engine, postgres) as conn, Session(bind=conn) as s:  # an older key
+            return published_resolver(s, ring, now)(kid)
 
-        verified = ec1.verify_code(qr_text, keys=keys_for, now=now)
-        conn = reads[0] if reads else _connection(session, uow.is_postgres)
-        kit = conn.execute(_KIT_FOR_SCAN, {"b_handle": verified.handle}).first()
-    if kit is None:
-        raise NotActivatedError("No activated e-credential stands behind this code")
-    if kit.device_public_key != verified.attestation.device_public_key:
-        raise QrSignatureInvalidError()
-    if kit.credential_status != "active":
-        raise CredentialRevokedError()
-    if (
-        kit.member_id is not None
-        and kit.presenter_user_id is not None
-        and kit.live_member_id is None
-    ):
-        raise CredentialRevokedError("This family member is no longer bound")
-    if not rules.counter_grew(kit.last_counter, verified.presentation.counter):
-        raise QrAlreadyUsedError()
-    shown = MaskedPerson(
-        name_masked=mask_name(kit.name),
-        id_number_masked=mask_id_number(kit.id_number),
-        insurance_type=kit.insurance_type,
-        region=kit.region,
-    )
-    presenter = None
-    if kit.presenter_user_id is not None:
-        if kit.presenter_phone is None:
-            raise ValueError("a proxy kit without its presenter")
-        name = kit.presenter_name
-        presenter = Presenter(
-            mask_name(name) if name else mask_phone(kit.presenter_phone), kit.relation
+    verified = ec1.verify_code(qr_text, keys=keys_for, now=now)
+    with _connect(engine, postgres) as conn:
+        kit = _KIT_FOR_SCAN.execute(conn, {"b_handle": verified.handle}).first()
+        conn.commit()  # reads only (no BEGIN on either database: nothing is held meanwhile)
+        if kit is None:
+            raise NotActivatedError("No activated e-credential stands behind this code")
+        if kit.device_public_key != verified.attestation.device_public_key:
+            raise QrSignatureInvalidError()
+        if kit.credential_status != "active":
+            raise CredentialRevokedError()
+        if (
+            kit.member_id is not None
+            and kit.presenter_user_id is not None
+            and kit.live_member_id is None
+        ):
+            raise CredentialRevokedError("This family member is no longer bound")
+        if not rules.counter_grew(kit.last_counter, verified.presentation.counter):
+            raise QrAlreadyUsedError()
+        shown = MaskedPerson(
+            name_masked=mask_name(kit.name),
+            id_number_masked=mask_id_number(kit.id_number),
+            insurance_type=kit.insurance_type,
+            region=kit.region,
+        )
+        presenter = None
+        if kit.presenter_user_id is not None:
+            if kit.presenter_phone is None:
+                raise ValueError("a proxy kit without its presenter")
+            name = kit.presenter_name
+            presenter = Presenter(
+                mask_name(name) if name else mask_phone(kit.presenter_phone), kit.relation
+            )
+
+        # Once only, for real: an atomic set-if-absent that fails closed (QR.md point 4).
+        if not store.add(verified.used_code_key, kit.id, rules.USED_CODE_TTL_SECONDS):
+            raise QrAlreadyUsedError()
+
+        token = secrets.token_urlsafe(32)
+        expires_at = now + timedelta(seconds=rules.SCAN_TOKEN_SECONDS)
+        grant = NewScanToken(
+            kit_id=kit.id,
+            counter=verified.presentation.counter,
+            token_hash=_token_hash(token),
+            person_id=kit.person_id,
+            presented_by_user_id=kit.presenter_user_id,
+            relation=kit.relation,
+            institution_id=institution_id,
+            terminal_id=terminal_id,
+            created_at=now.astimezone(UTC),
+            expires_at=expires_at.astimezone(UTC),
         )
 
-    # Once only, for real: an atomic set-if-absent that fails closed (QR.md point 4).
-    if not store.add(verified.used_code_key, kit.id, rules.USED_CODE_TTL_SECONDS):
-        raise QrAlreadyUsedError()
+        def write() -> bool:
+            done = write_grant(conn, grant, postgres)
+            conn.commit()
+            return done
 
-    token = secrets.token_urlsafe(32)
-    expires_at = now + timedelta(seconds=rules.SCAN_TOKEN_SECONDS)
-    grant = NewScanToken(
-        kit_id=kit.id,
-        counter=verified.presentation.counter,
-        token_hash=_token_hash(token),
-        person_id=kit.person_id,
-        presented_by_user_id=kit.presenter_user_id,
-        relation=kit.relation,
-        institution_id=institution_id,
-        terminal_id=terminal_id,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    one_statement = uow.is_postgres
-    if not uow.run(lambda s: write_grant(_connection(s, one_statement), grant, one_statement)):
-        raise QrAlreadyUsedError()  # a later code of the same device was accepted meanwhile
+        if not retrying(write, conn.rollback):
+            raise QrAlreadyUsedError()  # a later code of the same device was accepted meanwhile
     return Scanned(scan_token=token, expires_at=expires_at, person=shown, presented_by=presenter)
 
 
-def _connection(session: Session, autocommit: bool) -> Connection:
-    """The session's connection for this transaction; in autocommit when asked (PostgreSQL),
-    so each statement is its own transaction and no BEGIN or COMMIT crosses the wire."""
-    return session.connection(execution_options=_AUTOCOMMIT if autocommit else None)
+def _connect(engine: Engine | Connection, autocommit: bool) -> Connection:
+    """A connection of the engine; in autocommit when asked (PostgreSQL), so that each statement
+    is its own transaction and no BEGIN or COMMIT crosses the wire."""
+    if not isinstance(engine, Engine):
+        raise TypeError("the session is bound to an engine")
+    conn = engine.connect()
+    return conn.execution_options(isolation_level="AUTOCOMMIT") if autocommit else conn
 
 
 def write_grant(conn: Connection, grant: NewScanToken, one_statement: bool) -> bool:
     """Grow the kit's counter and insert the scan token, or neither: False when the counter had
     already reached this code's. `one_statement` (PostgreSQL) does it in one data-modifying
     statement; else (SQLite has no data-modifying CTE) in two, inside the caller's transaction.
-    Both write the same rows (tests/service/test_scan_round_trips.py)."""
+    Both write the same rows (tests/service/test_scan_round_trips.py). Datetimes in UTC."""
     if one_statement:
         params = {
             "b_kit_id": grant.kit_id,
             "b_counter": grant.counter,
             **{f"b_{name}": getattr(grant, name) for name in _TOKEN_COLUMNS},
         }
-        return conn.execute(_GRANT_AFTER_GROWTH, params).first() is not None
+        return _GRANT_AFTER_GROWTH.execute(conn, params).first() is not None
     grew = conn.execute(_COUNTER_GREW, {"b_kit_id": grant.kit_id, "b_counter": grant.counter})
     if grew.first() is None:
         return False

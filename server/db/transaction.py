@@ -36,12 +36,22 @@ def run_in_transaction(s: Session, work: Callable[[Session], T], *, attempts: in
 
     `work` must only touch the database: it is re-run from the start on a retry.
     """
+
+    def once() -> T:
+        with s.begin():
+            return work(s)
+
+    return retrying(once, s.rollback, attempts=attempts)
+
+
+def retrying(once: Callable[[], T], rollback: Callable[[], None], *, attempts: int = 5) -> T:
+    """`once()` (one transaction, or one statement in autocommit), re-run after `rollback()` on a
+    deadlock or serialization failure; a lost database is SERVICE_UNAVAILABLE."""
     for attempt in range(1, attempts + 1):
         try:
-            with s.begin():
-                return work(s)
+            return once()
         except DBAPIError as exc:
-            s.rollback()
+            rollback()
             if attempt < attempts and is_retryable(exc):
                 time.sleep(0.005 * attempt)
                 continue

@@ -4,7 +4,8 @@ DOMAIN.md, "The e-credential" (a code is accepted once, from an active credentia
 the clerk the person masked) and "Family proxy accounts (亲情账户)" (who presented a proxy code).
 The verification order of `scan` is QR.md's: the pure checks (server/credentials/ec1.py), then
 revocation, then the atomic used-once record. Settlement calls `redeem_scan_token` inside its
-own transaction. The store is never called while the session holds a write transaction.
+own transaction. The store is never called while a transaction is open. Issue 14: a scan is
+two statements on PostgreSQL, both in autocommit (2 round trips), and one store call.
 """
 
 from __future__ import annotations

@@ -72,3 +72,21 @@ def _forget(s: Session) -> None:
         s.rollback()
     except SQLAlchemyError:  # the connection is gone, or the COMMIT went through
         s.close()
+
+
+def retrying(once: Callable[[], T], rollback: Callable[[], None], *, attempts: int = 5) -> T:
+    """`once()` (one statement in autocommit, e.g. a scan's write), re-run after `rollback()` on a
+    deadlock or serialization failure; a lost database is SERVICE_UNAVAILABLE (a scan moves no
+    money, and its code is already claimed, so a repeat cannot count twice)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return once()
+        except DBAPIError as exc:
+            rollback()
+            if attempt < attempts and is_retryable(exc):
+                time.sleep(0.005 * attempt)
+                continue
+            if is_retryable(exc) or isinstance(exc, OperationalError | InterfaceError):
+                raise ServiceUnavailableError() from exc
+            raise
+    raise AssertionError("unreachable")

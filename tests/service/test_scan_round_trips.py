@@ -1,0 +1,159 @@
+"""A scan's cost on PostgreSQL (issue 14): at most 2 round trips, transaction control included,
+and 1 Redis call when the used codes live in Redis; and the one-statement write of PostgreSQL
+writes the same rows as the two-statement write that SQLite needs (no data-modifying CTE)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from bench.common import RoundTrips
+from server.credentials.models import OfflineKit, ScanToken
+from server.credentials.scanning import NewScanToken, write_grant
+from server.db.models import Institution
+from server.ports.store import DatabaseStore, RedisStore
+from tests.actors import Clerk, PersonSpec, Phone
+from tests.conftest import _empty_shared_state
+
+pytestmark = pytest.mark.postgres
+
+
+def _relayed(url: str) -> tuple[RoundTrips, str]:
+    u = make_url(url)
+    relay = RoundTrips(u.host or "127.0.0.1", u.port or 5432)
+    return relay, u.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def counted(make_app: Any) -> Iterator[tuple[Any, RoundTrips, RoundTrips | None]]:
+    """An app whose PostgreSQL (and Redis, when REDIS_URL is set) are reached through counting
+    relays. Without Redis the used codes go to a DatabaseStore on a connection of its own, so
+    the relay counts the scan's own statements only."""
+    relays: list[RoundTrips] = []
+    pg, pg_url = _relayed(os.environ["DATABASE_URL"])
+    relays.append(pg)
+    redis_relay, redis_url = None, ""
+    if os.environ.get("REDIS_URL"):
+        redis_relay, redis_url = _relayed(os.environ["REDIS_URL"])
+        relays.append(redis_relay)
+    app = make_app(
+        DATABASE_URL=pg_url,
+        REDIS_URL=redis_url,
+        ADMIN_USERNAME=Clerk.ADMIN[0],
+        ADMIN_PASSWORD=Clerk.ADMIN[1],
+    )
+    _empty_shared_state(app)
+    w = app.extensions["wiring"]
+    direct = None
+    if redis_relay is None:
+        direct = create_engine(os.environ["DATABASE_URL"])
+        w.store = DatabaseStore(direct, w.clock)
+    else:
+        assert isinstance(w.store, RedisStore)
+    try:
+        yield app, pg, redis_relay
+    finally:
+        for relay in relays:
+            relay.close()
+        if direct is not None:
+            direct.dispose()
+
+
+@contextlib.contextmanager
+def _statements(app: Any) -> Iterator[list[tuple[str, bool]]]:
+    """(first word, ran inside a transaction) of each statement the app's engine sends."""
+    seen: list[tuple[str, bool]] = []
+    engine = app.extensions["wiring"].db.engine
+
+    def note(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        status = conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+        seen.append((statement.split(None, 1)[0], status != 0))  # 0: idle, no transaction open
+
+    event.listen(engine, "after_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "after_cursor_execute", note)
+
+
+def test_a_scan_is_two_round_trips_in_autocommit_and_one_redis_call(counted):
+    app, pg, redis_relay = counted
+    client = app.test_client()
+    clerk = Clerk.signed_in(client)
+    son, mother = PersonSpec("郑十二", "13900000601"), PersonSpec("郑母", "13900000602")
+    clerk.enrol(son, mother)
+    phone = Phone(client, son.phone).sign_in()
+    assert phone.activate(son).status_code == 201
+    r = phone.bind_member(mother, "parent")
+    assert r.status_code == 201, r.get_json()
+    member_id = phone.family_members()[0]["member_id"]
+    terminal = clerk.hospital_with_terminal("H600").sign_in()
+
+    def code(path: str) -> str:
+        r = phone.get(path)
+        assert r.status_code == 200, r.get_json()
+        return str(r.get_json()["qr_text"])
+
+    # Warm up: the connection pool, the statement caches, the Redis scripts.
+    assert terminal.post("/scan", {"qr_text": code("/credential/qr")}).status_code == 200
+    for path in ["/credential/qr", f"/credential/qr?member={member_id}"]:
+        text = code(path)
+        pg.reset()
+        if redis_relay is not None:
+            redis_relay.reset()
+        with _statements(app) as seen:
+            r = terminal.post("/scan", {"qr_text": text})
+        assert r.status_code == 200, r.get_json()
+        assert (r.get_json()["presented_by"] is not None) is ("member" in path)
+        # The read, then the counter and the scan token in one statement; both in autocommit.
+        assert seen == [("SELECT", False), ("WITH", False)]
+        assert pg.flights <= 2, (pg.flights, seen)
+        if redis_relay is not None:
+            assert redis_relay.flights == 1
+
+
+def test_the_one_statement_write_writes_what_the_two_statements_write(app, client, clerk, clock):
+    clerk.enrol(person := PersonSpec("王十三", "13900000603"))
+    phone = Phone(client, person.phone).sign_in()
+    assert phone.activate(person).status_code == 201
+    engine = app.extensions["wiring"].db.engine
+    with engine.connect() as conn:
+        kit = conn.execute(select(OfflineKit.id, OfflineKit.person_id).limit(1)).one()
+    clerk.hospital_with_terminal("H601")
+    with engine.connect() as conn:
+        institution_id = conn.scalar(select(Institution.id))
+    grant = NewScanToken(
+        kit_id=kit.id,
+        counter=7,
+        token_hash="ab" * 32,
+        person_id=kit.person_id,
+        presented_by_user_id=None,
+        relation="parent",
+        institution_id=institution_id,
+        terminal_id="t-1",
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(minutes=10),
+    )
+
+    def written(one_statement: bool, g: NewScanToken) -> tuple[bool, Any, Any]:
+        with engine.connect() as conn, conn.begin() as tx:
+            done = write_grant(conn, g, one_statement)
+            counter = conn.scalar(select(OfflineKit.last_counter).where(OfflineKit.id == g.kit_id))
+            tokens = conn.execute(select(ScanToken.__table__)).all()
+            tx.rollback()
+        return done, counter, tokens
+
+    both = [written(one, grant) for one in (True, False)]
+    assert both[0] == both[1]
+    assert both[0][0] is True and both[0][1] == 7 and len(both[0][2]) == 1
+    # A counter that did not grow writes nothing, either way.
+    stale = replace(grant, counter=0)
+    assert written(True, stale) == written(False, stale) == (False, 0, [])

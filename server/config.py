@@ -65,6 +65,8 @@ class Settings:
     throttle_terminal_account: int = 10
     throttle_terminal_address: int = 120
     throttle_sms_address: int = 20
+    # REDIS_URL names one node of a Redis Cluster (docs/capacity.md, "Past one machine").
+    redis_cluster: bool = False
     proxy_hops: int = 0  # trusted proxies in front (X-Forwarded-For gives the client address)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -174,18 +176,26 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         raise ConfigError("SMS_BACKEND=http needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
 
     redis_url = _get(config, "REDIS_URL") or None
-    default_jobs = "inline" if testing else ("rq" if redis_url else "thread")
+    # REDIS_CLUSTER=1: REDIS_URL names one node of a Redis Cluster (the store then hash-tags its
+    # keys, server/ports/store.py). python-rq needs one Redis, so jobs then default to threads.
+    redis_cluster = _flag(_get(config, "REDIS_CLUSTER", False))
+    if redis_cluster and not redis_url:
+        raise ConfigError("REDIS_CLUSTER=1 needs REDIS_URL (a node of the cluster)")
+    default_jobs = "inline" if testing else ("rq" if redis_url and not redis_cluster else "thread")
     jobs_backend = str(_get(config, "JOBS_BACKEND", default_jobs))
     if jobs_backend not in {"inline", "thread", "rq"}:
         raise ConfigError("JOBS_BACKEND must be 'inline', 'thread' or 'rq'")
     if jobs_backend == "rq" and not redis_url:
         raise ConfigError("JOBS_BACKEND=rq needs REDIS_URL")
+    if jobs_backend == "rq" and redis_cluster:
+        raise ConfigError("JOBS_BACKEND=rq needs a single Redis, not REDIS_CLUSTER=1")
 
     known = {f.upper() for f in Settings.__dataclass_fields__}
     return Settings(
         testing=testing,
         database_url=str(database_url),
         redis_url=redis_url,
+        redis_cluster=redis_cluster,
         jwt_secret_key=secret("JWT_SECRET_KEY"),
         password_pepper=secret("PASSWORD_PEPPER").encode(),
         admin_username=_get(config, "ADMIN_USERNAME"),

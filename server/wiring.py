@@ -101,7 +101,8 @@ def build_wiring(settings: Settings, clock: Clock) -> Wiring:
     # With Redis, locks, wrong-entry counts and revocations still live in the database.
     store: ShortLivedStore = (
         RoutingStore(
-            durable=DatabaseStore(db.engine, clock), fast=RedisStore(settings.redis_url, clock)
+            durable=DatabaseStore(db.engine, clock),
+            fast=RedisStore(settings.redis_url, clock, cluster=settings.redis_cluster),
         )
         if settings.redis_url
         else DatabaseStore(db.engine, clock)

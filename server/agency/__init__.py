@@ -9,6 +9,7 @@ DOMAIN.md: "Who uses it".
 from server.agency import (  # noqa: F401  (each module adds its routes to bp)
     cards,
     credentials,
+    desk,
     his_keys,
     institutions,
     money,

@@ -12,6 +12,7 @@ from server.agency import (  # noqa: F401  (each module adds its routes to bp)
     desk,
     his_keys,
     institutions,
+    jobs,
     money,
     people,
     roster,

@@ -16,6 +16,7 @@ from server.agency import (  # noqa: F401  (each module adds its routes to bp)
     money,
     people,
     roster,
+    roster_xlsx,
     sign_in,
 )
 from server.agency.common import bp

@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 from flask import Blueprint
 from pydantic import Field
 
+from mobile_api.family import ExpensesQuery, Visit, visit_answers
 from server.accounts import queries, service
 from server.benefits import queries as benefits
-from server.clock import iso
+from server.clock import beijing_date, iso
+from server.family import overview
 from server.http import (
     Answer,
     Schema,
@@ -26,7 +28,7 @@ from server.http import (
     parse_query,
     role_required,
 )
-from server.web.context import uow
+from server.web.context import uow, wiring
 
 bp = Blueprint("account", __name__, url_prefix="/api/v1/account")
 
@@ -196,3 +198,36 @@ def set_limit() -> dict[str, Any]:
         payment_password=body.payment_password,
     )
     return {"ok": True}
+
+
+class OwnExpensesAnswer(Answer):
+    year: int
+    total_fen: int
+    fund_fen: int
+    personal_account_fen: int
+    mutual_aid_fen: int
+    cash_fen: int
+    visits: list[Visit]
+
+
+@bp.get("/expenses")
+@role_required("user")
+@documented(
+    query=ExpensesQuery,
+    answer=OwnExpensesAnswer,
+    summary="Your own medical expenses in a year: fund, personal account, cash, visits",
+)
+def expenses() -> dict[str, Any]:
+    query = parse_query(ExpensesQuery)
+    year = query.year or beijing_date(wiring().clock.now()).year
+    found = overview.own_expenses(uow(), user_id=current_user_id(), year=year)
+    t = found.totals
+    return OwnExpensesAnswer(
+        year=found.year,
+        total_fen=t.total_fen,
+        fund_fen=t.fund_fen,
+        personal_account_fen=t.personal_account_fen,
+        mutual_aid_fen=t.mutual_aid_fen,
+        cash_fen=t.cash_fen,
+        visits=visit_answers(found.visits),
+    ).model_dump()

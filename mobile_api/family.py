@@ -11,9 +11,10 @@ from flask import Blueprint
 from pydantic import Field
 
 from server.clock import beijing_date, iso
-from server.family import service
+from server.family import overview, service
 from server.family.queries import MemberView
 from server.family.rules import RELATIONS
+from server.family.rules import Visit as VisitRow
 from server.http import (
     Answer,
     IdNumber,
@@ -179,4 +180,42 @@ def expenses(member_id: str) -> dict[str, Any]:
             )
             for v in found.visits
         ],
+    ).model_dump()
+
+
+def visit_answers(visits: list[VisitRow]) -> list[Visit]:
+    """Visits as the phone shows them (a member's expenses and the user's own)."""
+    return [
+        Visit(
+            date=v.on.isoformat(),
+            institution=v.institution,
+            scene=v.scene,
+            kind=v.kind,
+            total_fen=v.total_fen,
+            fund_fen=v.fund_fen,
+            personal_account_fen=v.personal_account_fen,
+            mutual_aid_fen=v.mutual_aid_fen,
+            cash_fen=v.cash_fen,
+        )
+        for v in visits
+    ]
+
+
+class MemberAccountAnswer(Answer):
+    member_id: str
+    name_masked: str
+    relation: str
+    balance_fen: int = Field(description="the relative's personal account (个人账户)")
+
+
+@bp.get("/members/<member_id>/account")
+@role_required("user")
+@documented(answer=MemberAccountAnswer, summary="A bound member's personal-account balance")
+def member_account(member_id: str) -> dict[str, Any]:
+    found = overview.member_account(uow(), user_id=current_user_id(), member_id=member_id)
+    return MemberAccountAnswer(
+        member_id=found.member_id,
+        name_masked=found.name_masked,
+        relation=found.relation,
+        balance_fen=found.balance_fen,
     ).model_dump()

@@ -83,8 +83,10 @@ def register_limits(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from server.web.errors import register_error_handlers
+    from server.web.i18n import init_app as init_i18n
 
     register_error_handlers(app)
+    init_i18n(app)  # messages by Accept-Language (server/messages.py); codes unchanged
 
 
 def register_auth(app: Flask) -> None:

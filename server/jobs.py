@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from server.wiring import Wiring
 
 
-def _initial_passwords(uow: UnitOfWork, *, account_ids: list[int]) -> None:
+def _initial_passwords(
+    uow: UnitOfWork, *, account_ids: list[int], job_id: str | None = None
+) -> None:
+    if job_id is not None:  # a tracked import (server/roster/importing.py) reports progress
+        from server.roster.importing import issue_with_progress
+
+        issue_with_progress(uow, account_ids=account_ids, job_id=job_id)
+        return
     from server.roster.service import issue_pending_passwords
 
     issue_pending_passwords(uow, account_ids=account_ids)

@@ -9,11 +9,14 @@ DOMAIN.md: "Who uses it".
 from server.agency import (  # noqa: F401  (each module adds its routes to bp)
     cards,
     credentials,
+    desk,
     his_keys,
     institutions,
+    jobs,
     money,
     people,
     roster,
+    roster_xlsx,
     sign_in,
 )
 from server.agency.common import bp

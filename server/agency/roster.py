@@ -11,6 +11,7 @@ from pydantic import Field
 
 from server.agency.common import IdNumber, Ok, actor, bp
 from server.http import Answer, Schema, documented, parse, role_required
+from server.roster import importing
 from server.roster import service as roster
 from server.web.context import uow
 
@@ -35,6 +36,10 @@ class RosterImport(Schema):
 class RosterImported(Answer):
     created: int
     updated: int
+    job_id: str | None = Field(
+        description="the initial-password SMS job (GET /api/v1/admin/jobs/<job_id>); "
+        "null when nobody is due one"
+    )
 
 
 class PhoneFix(Schema):
@@ -52,8 +57,9 @@ class PhoneFix(Schema):
 def import_insured() -> tuple[dict[str, object], int]:
     form = parse(RosterImport)
     rows = [roster.RosterRow(**p.model_dump()) for p in form.persons]
-    result = roster.import_roster(uow(), rows, actor=actor())
-    return RosterImported(created=result.created, updated=result.updated).model_dump(), 201
+    result = importing.import_roster(uow(), rows, actor=actor())
+    answer = RosterImported(created=result.created, updated=result.updated, job_id=result.job_id)
+    return answer.model_dump(), 201
 
 
 @bp.patch("/insured/<id_number>")

@@ -18,6 +18,7 @@ from flask_jwt_extended.config import config as jwt_config
 
 from server.auth.service import family_key
 from server.errors import TokenRevokedError, UnauthorizedError
+from server.institutions.terminals import is_marked_revoked
 
 
 class CheckedTokenJWTManager(JWTManager):
@@ -111,10 +112,12 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def _blocked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        store = app.extensions["wiring"].store
+        if payload.get("role") == "terminal":  # revoked at the agency desk
+            return is_marked_revoked(store, str(payload.get("sub")))  # fails closed when down
         family = payload.get("fam")
         if not family:
             return False
-        store = app.extensions["wiring"].store
         return store.get(family_key(str(family))) is not None  # fails closed (503) when down
 
 

@@ -151,6 +151,8 @@ class Terminal(Base):
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
     secret_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set by the agency's revocation (server/institutions/terminals.py); the secret goes with it.
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class KvEntry(Base):

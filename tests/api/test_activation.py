@@ -34,7 +34,7 @@ def test_person_without_phone_on_roster_is_told_to_have_it_fixed_then_can_activa
     assert phone.outbox("payment_password") == []  # no phone, no initial password yet
     r = phone.activate(person, password="135790")
     assert r.status_code == 404 and error_code(r) == "INSURED_NUMBER_NOT_FOUND"
-    assert "phone" in r.get_json()["error"]["message"]
+    assert "手机号" in r.get_json()["error"]["message"]
 
     assert clerk.fix_phone(person.id_number, phone.number).status_code == 200
     assert len(phone.outbox("payment_password")) == 1  # the initial password goes out now

@@ -6,11 +6,12 @@ from tests.actors import PersonSpec, Phone, bearer, error_code, id_number
 def test_import_creates_then_updates_and_texts_initial_passwords(client, clerk):
     a, b = PersonSpec("甲", "13900000201"), PersonSpec("乙", None)
     r = clerk.import_persons(a, b)
-    assert r.status_code == 201 and r.get_json() == {"created": 2, "updated": 0}
+    assert r.status_code == 201
+    assert (r.get_json()["created"], r.get_json()["updated"]) == (2, 0)
     password = Phone(client, a.phone).initial_password()
     assert len(password) == 6 and password.isdigit()
     r = clerk.import_persons(a)
-    assert r.get_json() == {"created": 0, "updated": 1}
+    assert (r.get_json()["created"], r.get_json()["updated"]) == (0, 1)
     # re-importing does not send a second initial password
     assert len(Phone(client, a.phone).outbox("payment_password")) == 1
 
@@ -33,7 +34,7 @@ def test_each_bad_row_is_named_and_nothing_of_the_call_is_written(client, clerk)
     assert bad_check.id_number not in r.get_data(as_text=True)
     # nothing was written: the good row imports as new afterwards, and nobody got a password
     assert Phone(client, good.phone).outbox("payment_password") == []
-    assert clerk.import_persons(good).get_json() == {"created": 1, "updated": 0}
+    assert clerk.import_persons(good).get_json()["created"] == 1
 
 
 def test_more_than_ten_thousand_rows_are_refused(client, clerk):

@@ -106,7 +106,10 @@ def test_keys_from_the_environment_are_rotated_by_deploying(make_app):
     )
     _empty_shared_state(app)
     clerk = Clerk.signed_in(app.test_client())
-    r = clerk.post("/keys/rotate")
+    r = clerk.client.post(
+        "/api/v1/admin/keys/rotate",
+        headers={"Authorization": f"Bearer {clerk.token}", "Accept-Language": "en"},
+    )
     assert (r.status_code, error_code(r)) == (403, "FORBIDDEN")
     assert "SIGNING_KEYS" in r.get_json()["error"]["message"]
 

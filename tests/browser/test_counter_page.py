@@ -101,3 +101,35 @@ def test_a_bill_above_the_password_free_limit_asks_for_the_password(
     page.get_by_role("button", name="结算").click()
     page.get_by_text("结算完成").wait_for()
     assert balance(insured) == 500_000 - 300_000
+
+
+def test_an_empty_fund_share_is_computed_and_previewed_before_settling(
+    context: Any, client: FlaskClient, clerk: Clerk
+) -> None:
+    insured = insured_with_money(client, clerk, "郑洁", "13900000033", 100_000)
+    terminal = clerk.hospital_with_terminal()
+    page = context.new_page()
+    sign_in(page, terminal)
+    scan(page, insured.phone.get("/credential/qr").get_json()["qr_text"])
+    page.get_by_label("总金额（元）", exact=True).fill("500")
+    assert page.get_by_label("统筹支付（元）", exact=True).input_value() == ""
+    page.get_by_role("button", name="试算").click()
+    preview = page.get_by_role("region", name="试算结果")
+    preview.get_by_text("计算规则").wait_for()
+    assert balance(insured) == 100_000  # a preview takes nothing
+    shown = dict(
+        line.split("\t", 1) for line in preview.locator("tr").all_inner_texts() if "\t" in line
+    )
+    fund = shown["统筹支付（元）"]
+    snap(page, "counter-preview")
+
+    page.get_by_role("button", name="结算").click()
+    page.get_by_text("结算完成").wait_for()
+    receipt = dict(
+        line.split("\t", 1)
+        for line in page.locator("#receipt tr").all_inner_texts()
+        if "\t" in line
+    )
+    assert receipt["统筹支付（元）"] == fund
+    paid = 50_000 - round(float(fund) * 100)
+    assert balance(insured) == 100_000 - paid

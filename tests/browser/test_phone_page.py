@@ -93,6 +93,13 @@ def test_a_code_made_in_the_browser_settles_and_a_fresh_one_is_made_offline(
     assert third != second
     context.set_offline(False)
 
+    # The account tab's year comes from the server: the year so far and this year's expenses.
+    page.get_by_role("button", name="账户").click()
+    page.get_by_text("共 2 次就诊").wait_for()
+    assert "总费用 110.00 元" in page.locator("#own-expenses").inner_text()
+    assert "年度累计" in page.locator("#year-so-far").inner_text()
+    snap(page, "phone-account")
+
 
 def test_a_relative_bound_on_the_page_gets_a_code_the_till_sees_as_presented(
     context: Any, client: FlaskClient, clerk: Clerk, clock: FrozenClock
@@ -126,4 +133,7 @@ def test_a_relative_bound_on_the_page_gets_a_code_the_till_sees_as_presented(
     page.get_by_role("button", name="家庭").click()
     page.get_by_role("button", name="今年费用").click()
     page.get_by_text("共 0 次就诊").wait_for()
+    assert credit(clerk, "2026-01", (mother, 12_345)).status_code == 201
+    page.get_by_role("button", name="刘*的账户余额").click()
+    page.get_by_text("刘*的个人账户余额：123.45 元").wait_for()
     snap(page, "phone-family")

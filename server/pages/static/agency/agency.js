@@ -1,5 +1,7 @@
 // The agency desk: clerk sign-in; a roster file checked whole (every bad row listed, nothing
-// written), then imported in batches with progress; and the clerk's single-person calls.
+// written), then imported with progress (a CSV in batches from here, an .xlsx whole on the
+// server) and the initial-password SMS followed as jobs; a person's look-up; terminals listed and
+// revoked; and the clerk's single-person calls.
 import { ApiError } from "/counter/money.js";
 
 const $ = (id) => document.getElementById(id);
@@ -150,6 +152,46 @@ function setBar(id, done, total) {
   $(id.replace("-progress", "-count")).value = `${done} / ${total}`;
 }
 
+/** Follow the initial-password jobs until every one is done (GET /jobs/<id>), moving the bar. */
+async function followJobs(jobIds) {
+  const seen = new Map();
+  for (;;) {
+    for (const id of jobIds) {
+      if (seen.get(id)?.state === "done" || seen.get(id)?.state === "failed") continue;
+      seen.set(id, await api("GET", `/jobs/${encodeURIComponent(id)}`));
+    }
+    const all = [...seen.values()];
+    const done = all.reduce((n, j) => n + j.done, 0);
+    const total = all.reduce((n, j) => n + j.total, 0);
+    setBar("sms-progress", done, total);
+    if (all.every((j) => j.state === "done" || j.state === "failed")) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function toBase64(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** An .xlsx goes to the server whole: it reads the workbook, checks every row, and imports it
+ * when clean (all or nothing). */
+async function uploadWorkbook(file) {
+  say("正在检查整个文件…", true);
+  const answer = await api("POST", "/insured/xlsx", { file_base64: toBase64(await file.arrayBuffer()) });
+  if (!answer.imported) {
+    listProblems(answer.problems.map((p) => ({ row: p.index + 2, field: p.field, reason: p.reason })));
+    return say(`${answer.invalid_count} 行有问题，未导入任何数据；请修改后重新上传`);
+  }
+  $("progress").hidden = false;
+  setBar("import-progress", answer.count, answer.count);
+  setBar("sms-progress", 0, 0);
+  if (answer.job_id) await followJobs([answer.job_id]);
+  say(`导入完成：新增 ${answer.created} 人，更新 ${answer.updated} 人`, true);
+}
+
 $("roster-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const file = $("roster-file").files[0];
@@ -157,8 +199,9 @@ $("roster-form").addEventListener("submit", async (event) => {
   $("progress").hidden = true;
   listProblems([]);
   try {
+    if (/\.xlsx$/i.test(file.name)) return await uploadWorkbook(file);
     if (!/\.csv$/i.test(file.name)) {
-      listProblems([{ row: 1, field: "-", reason: "请上传 CSV 文件（UTF-8）" }]);
+      listProblems([{ row: 1, field: "-", reason: "请上传 CSV（UTF-8）或 Excel（.xlsx）文件" }]);
       return say("文件格式不支持");
     }
     const { persons, problems } = rosterRows(parseCsv(await file.text()));
@@ -172,26 +215,107 @@ $("roster-form").addEventListener("submit", async (event) => {
       listProblems(checked.problems.map((p) => ({ row: p.index + 2, field: p.field, reason: p.reason })));
       return say(`${checked.invalid_count} 行有问题，未导入任何数据；请修改后重新上传`);
     }
-    // Clean: import in batches, each all-or-nothing on the server.
-    const withPhone = persons.filter((p) => p.phone).length;
+    // Clean: import in batches, each all-or-nothing on the server; the initial passwords go out
+    // as background jobs, followed by their own bar.
     $("progress").hidden = false;
     setBar("import-progress", 0, persons.length);
-    setBar("sms-progress", 0, withPhone);
+    setBar("sms-progress", 0, 0);
     let done = 0;
-    let sent = 0;
     let created = 0;
     let updated = 0;
+    const jobs = [];
     for (let i = 0; i < persons.length; i += BATCH_ROWS) {
       const batch = persons.slice(i, i + BATCH_ROWS);
       const answer = await api("POST", "/insured", { persons: batch });
       created += answer.created;
       updated += answer.updated;
+      if (answer.job_id) jobs.push(answer.job_id);
       done += batch.length;
-      sent += batch.filter((p) => p.phone).length; // the server texts each initial password in the call
       setBar("import-progress", done, persons.length);
-      setBar("sms-progress", sent, withPhone);
     }
+    if (jobs.length) await followJobs(jobs);
     say(`导入完成：新增 ${created} 人，更新 ${updated} 人`, true);
+  } catch (e) {
+    sayError(e);
+  }
+});
+
+// --- look-up of one person, masked -------------------------------------------------------------
+const CREDENTIAL = { active: "已激活", revoked: "已注销", not_activated: "未激活" };
+const PASSWORD = { set: "已设置", pending: "发送中", none: "未设置（无手机号）" };
+const CARD = { active: "正常", lost: "已挂失", replaced: "已换卡" };
+
+$("lookup-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    const p = await api("GET", `/insured/${encodeURIComponent($("lookup-id").value.trim().toUpperCase())}`);
+    const lines = [
+      ["身份证号", p.id_number_masked],
+      ["姓名", p.name_masked],
+      ["手机号", p.phone_masked ?? "无"],
+      ["电子凭证", CREDENTIAL[p.credential_status] ?? p.credential_status],
+      ["支付密码", PASSWORD[p.password_status] ?? p.password_status],
+      ["密码锁定", p.password_locked_until ? `锁定至 ${new Date(p.password_locked_until).toLocaleString("zh-CN")}` : "未锁定"],
+      ["社保卡", p.cards.length ? p.cards.map((c) => `${c.card_no}（${CARD[c.status] ?? c.status}）`).join("，") : "无"],
+    ];
+    $("lookup-result").replaceChildren(
+      ...lines.flatMap(([k, v]) => {
+        const dt = document.createElement("dt");
+        dt.textContent = k;
+        const dd = document.createElement("dd");
+        dd.textContent = v;
+        return [dt, dd];
+      }),
+    );
+    $("lookup-result").hidden = false;
+    say("已查询", true);
+  } catch (e) {
+    $("lookup-result").hidden = true;
+    sayError(e);
+  }
+});
+
+// --- terminals: list and revoke ----------------------------------------------------------------
+async function listTerminals() {
+  const code = $("terminals-inst").value.trim();
+  const answer = await api("GET", `/terminals${code ? `?institution_code=${encodeURIComponent(code)}` : ""}`);
+  $("terminal-rows").replaceChildren(
+    ...answer.terminals.map((t) => {
+      const tr = document.createElement("tr");
+      for (const text of [t.terminal_id, `${t.institution_code} ${t.institution_name}`, t.revoked_at ? "已撤销" : "在用"]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.append(td);
+      }
+      const td = document.createElement("td");
+      if (!t.revoked_at) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = "撤销";
+        button.setAttribute("aria-label", `撤销终端 ${t.terminal_id}`);
+        button.addEventListener("click", async () => {
+          if (!confirm(`撤销终端 ${t.terminal_id}？撤销后该终端的密钥和已登录状态立即失效。`)) return;
+          try {
+            await api("POST", `/terminals/${encodeURIComponent(t.terminal_id)}/revoke`);
+            say(`终端 ${t.terminal_id} 已撤销`, true);
+            await listTerminals();
+          } catch (e) {
+            sayError(e);
+          }
+        });
+        td.append(button);
+      }
+      tr.append(td);
+      return tr;
+    }),
+  );
+  $("terminals").hidden = false;
+}
+
+$("terminals-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await listTerminals();
   } catch (e) {
     sayError(e);
   }

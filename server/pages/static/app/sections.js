@@ -73,6 +73,12 @@ async function family(root) {
             detail.replaceChildren(el("p", {}, `${x.year} 年：总费用 ${yuan(x.total_fen)} 元，统筹 ${yuan(x.fund_fen)} 元，个人账户 ${yuan(x.personal_account_fen)} 元，现金 ${yuan(x.cash_fen)} 元，共 ${x.visits.length} 次就诊`));
           } catch (e) { fail(e); }
         } }, "今年费用"),
+        el("button", { type: "button", class: "secondary", "aria-label": `${m.name_masked}的账户余额`, onclick: async () => {
+          try {
+            const b = await call("GET", `/family/members/${m.member_id}/account`);
+            detail.replaceChildren(el("p", {}, `${b.name_masked}的个人账户余额：${yuan(b.balance_fen)} 元`));
+          } catch (e) { fail(e); }
+        } }, "账户余额"),
         el("button", { type: "button", class: "secondary", onclick: async () => {
           try {
             await call("DELETE", `/family/members/${m.member_id}`);
@@ -161,22 +167,27 @@ async function account(root) {
   const rows = el("tbody");
   const more = el("button", { type: "button", class: "secondary" }, "更多");
   let cursor = null;
-  let yearOut = 0;
-  const thisYear = String(new Date().getFullYear());
-  const yearLine = el("p", {});
+  const yearLine = el("p", { id: "year-so-far" });
+  const expensesLine = el("p", { id: "own-expenses" });
   const page = async () => {
     const q = cursor ? `?limit=20&cursor=${cursor}` : "?limit=20";
     const t = await call("GET", `/account/transactions${q}`);
     for (const item of t.items) {
-      if (item.at.startsWith(thisYear) && item.direction === "out") yearOut += item.amount_fen;
       rows.append(el("tr", {}, el("td", {}, item.at.slice(0, 10)), el("td", {}, KINDS[item.kind] || item.kind),
         el("td", { class: "money" }, `${item.direction === "out" ? "-" : "+"}${yuan(item.amount_fen)}`)));
     }
-    yearLine.textContent = `今年已支出（已加载的明细）：${yuan(yearOut)} 元`;
     cursor = t.next_cursor;
     more.hidden = !cursor;
   };
   more.addEventListener("click", () => page().catch(fail));
+  // The year so far (年度累计) and this year's expenses come from the server, not from the
+  // statement lines loaded so far.
+  const yearSoFar = async () => {
+    const [y, x] = await Promise.all([call("GET", "/account/year"), call("GET", "/account/expenses")]);
+    const pools = y.pools.map((p) => `${p.name}统筹已付 ${yuan(p.fund_paid_fen)} 元${p.deductible_left_fen !== null ? `，起付线剩余 ${yuan(p.deductible_left_fen)} 元` : ""}`);
+    yearLine.textContent = `${y.year} 年度累计：${pools.length ? pools.join("；") : "暂无"}`;
+    expensesLine.textContent = `${x.year} 年医疗费用：总费用 ${yuan(x.total_fen)} 元，统筹 ${yuan(x.fund_fen)} 元，个人账户 ${yuan(x.personal_account_fen)} 元，现金 ${yuan(x.cash_fen)} 元，共 ${x.visits.length} 次就诊`;
+  };
   const password = formOf(
     [
       field("原支付密码", { name: "old_password", type: "password", inputmode: "numeric", maxlength: "6", required: "" }),
@@ -208,12 +219,13 @@ async function account(root) {
     el("p", { class: "balance" }, "余额 ", el("strong", { id: "balance" }, `${yuan(a.balance_fen)}`), " 元"),
     el("p", { class: "hint" }, `免密额度 ${yuan(a.password_free_limit_fen)} 元${a.password_locked_until ? `；支付密码锁定至 ${a.password_locked_until}` : ""}`),
     yearLine,
+    expensesLine,
     el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "日期"), el("th", {}, "类型"), el("th", { class: "money" }, "金额（元）"))), rows),
     more,
     el("h3", {}, "修改支付密码"), password,
     el("h3", {}, "免密支付"), limit,
   );
-  await page();
+  await Promise.all([page(), yearSoFar()]);
 }
 
 export const sections = { family, aid, account };

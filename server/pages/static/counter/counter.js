@@ -107,6 +107,7 @@ $("scan-form").addEventListener("submit", async (event) => {
     $("bill").hidden = false;
     $("result").hidden = true;
     $("password-box").hidden = true;
+    $("preview").hidden = true;
     $("password").value = "";
     $("order-no").value = newOrderNo();
     say("扫码成功，请录入金额", true);
@@ -118,24 +119,77 @@ $("scan-form").addEventListener("submit", async (event) => {
 });
 
 // --- the bill ---------------------------------------------------------------------------------
-$("bill-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
+/** The bill's body, or null when an amount is not in yuan. An empty 统筹支付 is left out: the
+ * server then computes the fund's share from the benefit policy (and explains it, fund_detail). */
+function billBody() {
   const total = fen($("total").value);
-  const fund = fen($("fund").value);
-  if (total === null || fund === null) return say("金额格式不对：请填写元，最多两位小数");
+  const fundText = $("fund").value.trim();
+  const fund = fundText === "" ? undefined : fen(fundText);
+  if (total === null || fund === null) {
+    say("金额格式不对：请填写元，最多两位小数");
+    return null;
+  }
   const body = {
     order_no: $("order-no").value,
     scene: $("scene").value,
     medium: "ecredential",
     scan_token: scanToken,
     total_fen: total,
-    fund_fen: fund,
   };
+  if (fund !== undefined) body.fund_fen = fund;
   if (!$("password-box").hidden && $("password").value) body.payment_password = $("password").value;
+  return body;
+}
+
+function showPreview(q) {
+  const table = document.createElement("table");
+  table.append(
+    row("总金额（元）", yuan(q.total_fen), "money"),
+    row("统筹支付（元）", yuan(q.fund_fen), "money"),
+    row("个人负担（元）", yuan(q.personal_burden_fen), "money"),
+    ...q.paid_from_accounts.map((p) =>
+      row(p.source === "self" ? "个人账户（元）" : `共济账户 ${p.holder_masked}（元）`, yuan(p.amount_fen), "money"),
+    ),
+    row("现金（元）", yuan(q.cash_due_fen), "money"),
+  );
+  const d = q.fund_detail;
+  if (d) {
+    table.append(
+      row("计算规则", d.rule),
+      row("符合范围（元）", yuan(d.eligible_fen), "money"),
+      row("本次起付（元）", yuan(d.deductible_applied_fen), "money"),
+    );
+    if (d.ratio_bp !== null) table.append(row("报销比例", `${(d.ratio_bp / 100).toFixed(2)}%`));
+    if (d.fixed_fen !== null) table.append(row("定额（元）", yuan(d.fixed_fen), "money"));
+    if (d.cap_left_fen !== null) table.append(row("年度剩余限额（元）", yuan(d.cap_left_fen), "money"));
+  }
+  if (q.password_needed) table.append(row("支付密码", "需要输入"));
+  const title = document.createElement("h3");
+  title.textContent = "试算（未扣款）";
+  $("preview").replaceChildren(title, table);
+  $("preview").hidden = false;
+}
+
+$("preview-button").addEventListener("click", async () => {
+  const body = billBody();
+  if (!body) return;
+  try {
+    showPreview(await api("POST", "/settlements/preview", body));
+    say("试算完成，确认后请点结算", true);
+  } catch (e) {
+    sayError(e);
+  }
+});
+
+$("bill-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = billBody();
+  if (!body) return;
   try {
     const answer = await api("POST", "/settlements", body);
     showResult(answer);
     $("bill").hidden = true;
+    $("preview").hidden = true;
     say("结算完成", true);
     $("scan").focus();
   } catch (e) {

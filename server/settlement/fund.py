@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.benefits import service as years
 from server.benefits.engine import Bill, FundShare, YearToDate, benefit_year, compute_fund_share
-from server.benefits.policy import Level, NoRuleError, Policy, PooledRule, person_of
+from server.benefits.policy import Level, NoRuleError, Policy, PooledRule, Rule, person_of
 from server.clock import beijing_date
 from server.db.models import Institution, Person
 from server.errors import InvalidAmountError
@@ -55,6 +55,31 @@ class Priced:
     before: YearToDate
 
 
+def rule_of(
+    policy: Policy,
+    *,
+    insurance_type: str,
+    person_type: str,
+    level: str | None,
+    scene: Scene,
+    now: datetime,
+) -> Rule:
+    """The rule for the person (roster `insurance_type`, `person_type`), the institution's level
+    (a pharmacy's is DEFAULT_LEVEL), the scene and the Beijing date of `now`.
+
+    Raises InvalidAmountError (reason `no_benefit_rule`) when the policy has none.
+    """
+    scheme, _ = person_of(insurance_type)
+    try:
+        return policy.rule_for(
+            scheme, person_type, scene, level or DEFAULT_LEVEL, beijing_date(now)
+        )
+    except NoRuleError as exc:
+        raise InvalidAmountError(
+            f"{exc}; send fund_fen for this bill", reason="no_benefit_rule"
+        ) from None
+
+
 def share_of(
     session: Session,
     *,
@@ -75,15 +100,14 @@ def share_of(
         select(Person.insurance_type, Person.person_type).where(Person.id == person_id)
     ).one()
     level = session.scalar(select(Institution.level).where(Institution.id == institution_id))
-    scheme, _ = person_of(insurance_type)
-    try:
-        rule = policy.rule_for(
-            scheme, person_type, scene, level or DEFAULT_LEVEL, beijing_date(now)
-        )
-    except NoRuleError as exc:
-        raise InvalidAmountError(
-            f"{exc}; send fund_fen for this bill", reason="no_benefit_rule"
-        ) from None
+    rule = rule_of(
+        policy,
+        insurance_type=insurance_type,
+        person_type=person_type,
+        level=level,
+        scene=scene,
+        now=now,
+    )
     if not isinstance(rule, PooledRule):
         return Priced(compute_fund_share(rule, bill, YearToDate()), None, None, YearToDate())
     year = benefit_year(now)

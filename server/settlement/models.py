@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -20,12 +21,14 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
 from server.db.types import UtcDateTime
+from server.settlement import one_call
 
 
 class Settlement(Base):
@@ -89,3 +92,14 @@ class SettlementRefund(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"))
     refunded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# Tables made by create_all (the tests) get the settlement function too, as the migration
+# 0008_settle_function installs it (server/settlement/one_call.py).
+for _sql in one_call.INSTALL:
+    event.listen(
+        Settlement.__table__,
+        "after_create",
+        # DDL formats its text with %, so any % sign would be doubled (there is none).
+        DDL(_sql.replace("%", "%%")).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+    )

@@ -36,7 +36,7 @@ from server.errors import (
 )
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
-from server.settlement import pricing, queries, rules
+from server.settlement import fund, one_call, pricing, queries, rules
 from server.settlement.models import Settlement, SettlementRefund
 from server.settlement.pricing import SettleRequest as SettleRequest
 from server.settlement.pricing import Terminal as Terminal
@@ -177,6 +177,14 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
     verified_account: int | None = None
     while True:
         try:
+            if uow.is_postgres:
+                return _settle_by_call(
+                    uow,
+                    terminal=terminal,
+                    request=request,
+                    digest=digest,
+                    verified_account=verified_account,
+                )
             return uow.run(
                 _settle_in(
                     uow,
@@ -199,13 +207,81 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
                 password=request.payment_password,
             )
             verified_account = need.account_id
-        except (IntegrityError, AppError):
+        except (IntegrityError, one_call.OrderTaken, AppError):
             # An identical request racing this one may have settled the order meanwhile (its
             # scan token is then used up, or our insert hit the unique order key): answer it.
             found = _existing(session, terminal.institution_id, request.order_no)
             if found is not None:
                 return _replay(found, digest)
             raise
+
+
+def _settle_by_call(
+    uow: UnitOfWork,
+    *,
+    terminal: Terminal,
+    request: SettleRequest,
+    digest: str,
+    verified_account: int | None,
+) -> Outcome:
+    """`_settle_in` on PostgreSQL: the same rules in one call of `ec_settle` (one_call.py).
+
+    The amounts are checked here first, as `pricing.price` does before it touches the token.
+    """
+    bill = fund.bill_of(
+        total_fen=request.total_fen,
+        fulamt_ownpay_fen=request.fulamt_ownpay_fen,
+        preselfpay_fen=request.preselfpay_fen,
+        overlmt_selfpay_fen=request.overlmt_selfpay_fen,
+    )
+    rules.split_burden(
+        scene=request.scene, total_fen=request.total_fen, fund_fen=request.fund_fen or 0
+    )
+    now = uow.clock.now()
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "institution_id": terminal.institution_id,
+        "terminal_id": terminal.terminal_id,
+        "order_no": request.order_no,
+        "request_digest": digest,
+        "scene": request.scene.value,
+        "medium": request.medium.value,
+        "total_fen": request.total_fen,
+        "settled_at": now,
+        "request_id": request_id_var.get(),
+    }
+    answer = one_call.settle(
+        uow.session.get_bind(),  # type: ignore[arg-type]
+        bill=one_call.Bill(
+            settlement_id=values["id"],
+            institution_id=terminal.institution_id,
+            terminal_id=terminal.terminal_id,
+            order_no=request.order_no,
+            digest=digest,
+            scene=request.scene,
+            medium=request.medium,
+            scan_token=request.scan_token,
+            card_no=request.card_no,
+            total_fen=request.total_fen,
+            fund_fen=request.fund_fen,
+            eligible_fen=bill.eligible_fen,
+            now=now,
+            request_id=values["request_id"],
+        ),
+        policy=uow.policy,
+        password_policy=uow.password_policy,
+        verified_account=verified_account,
+    )
+    if answer.get("password_needed"):
+        raise _PasswordNeeded(int(answer["account_id"]), answer["password_hash"])
+    if answer["replayed"]:
+        if answer["request_digest"] != digest:
+            raise OrderNoConflictError(order_no=request.order_no)
+        found = _existing(uow.session, terminal.institution_id, request.order_no)
+        assert found is not None
+        return Outcome(found, replayed=True)
+    del answer["replayed"]
+    return Outcome(Settlement(**values, **answer), replayed=False)
 
 
 def _settle_in(

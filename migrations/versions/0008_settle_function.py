@@ -1,0 +1,33 @@
+"""the settlement as one PL/pgSQL call (issue 14): ec_settle and its helpers, PostgreSQL only
+
+Revision ID: 0008_settle_function
+Revises: 0007_merge
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from server.settlement.one_call import INSTALL, UNINSTALL
+
+revision: str = "0008_settle_function"
+down_revision: str | Sequence[str] | None = "0007_merge"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return  # SQLite settles with the Python reference (server/settlement/service.py)
+    for statement in INSTALL:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for statement in UNINSTALL:
+        op.execute(statement)

@@ -233,6 +233,8 @@ class Row:
                 problems.append(f"{t.over_bound} errors over the bound")
             if t.unsettled:
                 problems.append(f"{t.unsettled} orders without a definite answer")
+        if self.health is not None and (self.health.failed or self.health.max_ms > 1000):
+            problems.append(f"/healthz failed or took {self.health.max_ms:.0f} ms (bound 1 s)")
         if not self.passed:
             problems.append(self.extra)
         ok = "yes" if not problems else "NO: " + "; ".join(problems)

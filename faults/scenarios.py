@@ -228,6 +228,32 @@ def big_bodies(host: str, pg: PrivatePostgres, rd: PrivateRedis, w: world.World,
     )
 
 
+def _raw(host: str, request: bytes) -> int:
+    h, p = host.split(":")
+    with socket.create_connection((h, int(p)), timeout=10) as s:
+        s.sendall(request)
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        r.read()
+        return r.status
+
+
+def gunicorn_limits(
+    host: str, pg: PrivatePostgres, rd: PrivateRedis, w: world.World, n: int
+) -> Row:
+    """The limits gunicorn enforces itself (gunicorn.conf.py), before the app: they answer in
+    gunicorn's HTML, not the envelope (no setting changes that; the front proxy does it)."""
+    name = "gunicorn's own limits (line, header count, header size)"
+    line = _raw(host, b"GET /healthz?" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    many = b"".join(b"X-F%d: 1\r\n" % i for i in range(101))
+    count = _raw(host, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    size = _raw(host, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+    ok = _raw(host, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Ok: " + b"a" * 8000 + b"\r\n\r\n")
+    notes = f"line 5000 B: {line}; 101 headers: {count}; header 9000 B: {size}; 8000 B: {ok}"
+    passed = line == 414 and count == 431 and size == 431 and ok == 200
+    return Row(name, None, {}, extra=notes, passed=passed)
+
+
 ALL: list[Scenario] = [
     kill9,
     pg_restart,
@@ -236,4 +262,5 @@ ALL: list[Scenario] = [
     _redis("Redis frozen (SIGSTOP, 5 s)", _freeze),
     code_replay,
     big_bodies,
+    gunicorn_limits,
 ]

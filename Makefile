@@ -11,7 +11,7 @@ WITH_ENV := eval "$$($(PY) -m server.devsetup --export $(DEV_ENV))" &&
 DEMO := DEMO_MODE=1
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint fmt typecheck migrate revision db-check bench check clean
+.PHONY: help run serve test lint fmt typecheck migrate revision db-check bench faults check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ db-check: $(VENV)/.installed $(DEV_ENV) ## fail when the models and the migratio
 
 bench: $(VENV)/.installed ## run the benchmarks (prints tables; see bench/README.md)
 	$(PY) -m bench
+
+faults: $(VENV)/.installed ## fault suite: private PostgreSQL/Redis, gunicorn, kill -9/restart/freeze (FAULTS_SETTLEMENTS=300)
+	$(PY) -m faults
 
 check: lint test ## what CI runs
 

@@ -45,10 +45,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_wiring(app: Flask, settings: Settings, clock: Clock) -> None:
+    from server import metrics
     from server.observability import init_request_logging
 
     init_context(app, build_wiring(settings, clock))
     init_request_logging(app)
+    metrics.init_app(app)
 
 
 def register_limits(app: Flask) -> None:

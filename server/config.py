@@ -68,6 +68,9 @@ class Settings:
     # REDIS_URL names one node of a Redis Cluster (docs/capacity.md, "Past one machine").
     redis_cluster: bool = False
     proxy_hops: int = 0  # trusted proxies in front (X-Forwarded-For gives the client address)
+    # GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; without one it is open in a
+    # playground only and absent (404) in production (server/metrics.py).
+    metrics_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -220,6 +223,7 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         throttle_terminal_address=number("THROTTLE_TERMINAL_ADDRESS", 120),
         throttle_sms_address=number("THROTTLE_SMS_ADDRESS", 20),
         proxy_hops=number("PROXY_HOPS", 0),
+        metrics_token=_get(config, "METRICS_TOKEN") or None,
         sms_gateway_url=gateway_url,
         sms_gateway_key=gateway_key,
         sms_gateway_timeout_seconds=float(_get(config, "SMS_GATEWAY_TIMEOUT_SECONDS", 3.0)),

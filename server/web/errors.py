@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from server import metrics
 from server.errors import (
     AppError,
     ForbiddenError,
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def _json(error: AppError) -> tuple[Response, int]:
+    metrics.count_error(error)
     response = jsonify(error.envelope())
     if isinstance(error, RateLimitedError) and "retry_after" in error.details:
         response.headers["Retry-After"] = str(error.details["retry_after"])

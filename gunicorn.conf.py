@@ -11,6 +11,7 @@ server/ports/store.py) holds one thread, not the process, and /healthz keeps ans
 import multiprocessing
 import os
 import tempfile
+from typing import Any
 
 for _flag in ("DEMO_MODE", "TESTING"):
     if os.environ.get(_flag, "").strip().lower() in {"1", "true", "yes", "on"}:
@@ -30,6 +31,10 @@ graceful_timeout = 20
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# The national HIS gateway signs with `_api_*` headers, which gunicorn 22+ drops by default
+# (docs/his-interface.md). Nothing in the app trusts a header whose `_`/`-` spelling could be
+# confused (no forwarded-for style header is read without PROXY_HOPS), so keep them.
+header_map = "dangerous"
 accesslog = None  # the app logs each request itself, as JSON with the request id
 
 
@@ -50,3 +55,9 @@ def child_exit(server: object, worker: object) -> None:
     except ImportError:
         return
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_fork(server: Any, worker: object) -> None:
+    """Leave two of a worker's threads free of database connections (server/db/__init__.py): a
+    frozen PostgreSQL then holds at most the others, and /healthz and the 503s keep answering."""
+    os.environ.setdefault("DB_POOL_SIZE", str(max(1, int(server.cfg.threads) - 2)))

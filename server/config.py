@@ -53,6 +53,8 @@ class Settings:
     password_policy: str = ""
     # The benefit policy file (YAML or JSON, docs/benefit-policy.md); unset: the shipped demo.
     policy_file: str | None = None
+    # Connections per process on PostgreSQL (gunicorn.conf.py: the worker's threads minus two).
+    db_pool_size: int | None = None
     demo_mode: bool = False
     # The HTTP SMS gateway (SMS_BACKEND=http, server/ports/sms_http.py).
     sms_gateway_url: str | None = None
@@ -216,6 +218,7 @@ def load_settings(config: dict[str, Any] | None = None) -> Settings:
         mutual_aid_delay_days=number("MUTUAL_AID_DELAY_DAYS", 0),
         password_policy=_password_policy(_get(config, "PASSWORD_POLICY", "")),
         policy_file=_get(config, "POLICY_FILE") or None,
+        db_pool_size=number("DB_POOL_SIZE", 0) or None,
         demo_mode=demo_mode,
         throttle_admin_account=number("THROTTLE_ADMIN_ACCOUNT", 5),
         throttle_admin_address=number("THROTTLE_ADMIN_ADDRESS", 30),

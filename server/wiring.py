@@ -97,7 +97,7 @@ def _benefit_policy(policy_file: str | None) -> Policy:
 
 
 def build_wiring(settings: Settings, clock: Clock) -> Wiring:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
     # With Redis, locks, wrong-entry counts and revocations still live in the database.
     store: ShortLivedStore = (
         RoutingStore(

@@ -36,7 +36,7 @@ POSTGRES_CONNECT_ARGS: dict[str, Any] = {
 }
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         in_memory = "mode=memory" in url or url.endswith(":memory:")
@@ -66,8 +66,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url,
         hide_parameters=True,
-        pool_size=10,
-        max_overflow=20,
+        # With `pool_size` (DB_POOL_SIZE; gunicorn.conf.py sets it to the worker's threads minus
+        # two) the pool never grows past it: when PostgreSQL freezes, the requests stuck inside a
+        # statement can hold only that many threads, and the rest keep answering (503 after the
+        # pool timeout, /healthz at once) instead of every thread waiting out the freeze.
+        pool_size=pool_size or 10,
+        max_overflow=0 if pool_size else 20,
         pool_recycle=1800,
         pool_timeout=POOL_TIMEOUT_SECONDS,  # every connection busy: 503 after 2 s, not a queue
         connect_args=POSTGRES_CONNECT_ARGS,
@@ -75,9 +79,9 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autobegin=True)
         # An in-memory SQLite database lives as long as one connection to it is open.
         self._keeper = self.engine.connect() if "mode=memory" in url else None

@@ -274,7 +274,20 @@ class SettlementRequest:
     fulamt_ownpay_fen: int
     overlmt_selfpay_fen: int
     preselfpay_fen: int
-    inscp_scp_fen: int
+    inscp_scp_fen: int  # the HIS's own figure; the answer's is computed
+    rxno: str | None = None  # a prescription (外配处方) named on the bill itself
+    fund_pay_fen: int | None = None  # `fund_pay_sumamt` when given (cross-region only)
+
+    @property
+    def out_of_scope_fen(self) -> int:
+        return self.fulamt_ownpay_fen + self.overlmt_selfpay_fen + self.preselfpay_fen
+
+
+def _given(value: Any) -> bool:
+    """Whether an optional field carries a value (absent, null, "" and "null" do not)."""
+    if value is None:
+        return False
+    return not (isinstance(value, str) and value.strip().lower() in ("", "null"))
 
 
 def read_settlement(input_: Mapping[str, Any]) -> SettlementRequest:
@@ -288,8 +301,12 @@ def read_settlement(input_: Mapping[str, Any]) -> SettlementRequest:
         name: yuan_to_fen(node.get(name), name)
         for name in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
     }
-    if sum(parts.values()) > medfee_fen:
-        raise HisInputError("medfee_sumamt", "各分项金额之和超过医疗费总额", code="INVALID_AMOUNT")
+    out_of_scope = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt")
+    if sum(parts[name] for name in out_of_scope) > medfee_fen:
+        raise HisInputError(
+            "medfee_sumamt", "全自费、超限价、先行自付之和超过医疗费总额", code="INVALID_AMOUNT"
+        )
+    raw_fund = node.get("fund_pay_sumamt")
     return SettlementRequest(
         psn_no=_req(node, "psn_no"),
         ec_token=_req(node, "mdtrt_cert_no"),
@@ -307,6 +324,8 @@ def read_settlement(input_: Mapping[str, Any]) -> SettlementRequest:
         overlmt_selfpay_fen=parts["overlmt_selfpay"],
         preselfpay_fen=parts["preselfpay_amt"],
         inscp_scp_fen=parts["inscp_scp_amt"],
+        rxno=_text(node, "rxno", required=False),
+        fund_pay_fen=yuan_to_fen(raw_fund, "fund_pay_sumamt") if _given(raw_fund) else None,
     )
 
 
@@ -333,6 +352,7 @@ class Settled:
     preselfpay_fen: int = 0
     inscp_scp_fen: int = 0
     deductible_fen: int = 0
+    pool_prop_selfpay_fen: int = 0
     setl_id: str | None = None  # None for a pre-settlement (2206)
     medins_setl_id: str | None = None
 
@@ -376,6 +396,7 @@ def settlement_output(settled: Settled) -> dict[str, Any]:
         "preselfpay_amt": fen_to_yuan(s.preselfpay_fen),
         "inscp_scp_amt": fen_to_yuan(s.inscp_scp_fen),
         "act_pay_dedc": fen_to_yuan(s.deductible_fen),
+        "pool_prop_selfpay": fen_to_yuan(s.pool_prop_selfpay_fen),
         "hifp_pay": fen_to_yuan(s.fund_fen),
         "fund_pay_sumamt": fen_to_yuan(s.fund_fen),
         "psn_part_amt": fen_to_yuan(s.person_fen),

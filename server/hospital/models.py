@@ -83,6 +83,7 @@ class HisFeeLine(Base):
     chrg_bchno: Mapped[str] = mapped_column(String(30))
     feedetl_sn: Mapped[str] = mapped_column(String(30))
     med_list_codg: Mapped[str] = mapped_column(String(50))
+    rxno: Mapped[str | None] = mapped_column(String(30))  # a prescription's line (外配处方)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     msgid: Mapped[str] = mapped_column(String(30))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -3,13 +3,16 @@
 `call` runs docs/his-interface.md for one parsed envelope: the msgid log (a re-sent msgid gets
 the first answer again, another request under it is refused, a reversed one is refused), the
 sign-in rule, then the transaction named by `infno`, each calling the project's services
-(`credentials.scanning.scan`/`redeem_scan_token`, `settlement.service.settle`/`refund`). Money is
-fen inside; server/his writes the yuan. A refusal is an answer (infcode -1), never an exception.
+(`credentials.scanning.scan`, `settlement.service.preview`/`settle`, `settlement.refunds.refund`).
+Money is fen inside; server/his writes the yuan. A refusal is an answer (infcode -1), never an
+exception.
 
-Who pays (2206/2207): the fund's share, then the personal burden from the accounts that
-`acct_used_flag` allows (0 none, 1 own, 2 own then the family's mutual-aid accounts), the rest in
-cash collected by the hospital itself. `settle` is asked for exactly fund + accounts, so it never
-draws an account the flag does not allow; the cash stays outside our journal.
+Who pays (2206/2207): the whole bill goes to settlement with `fund_fen` None, so the benefit
+policy computes the fund's share against the person's year (a cross-region bill, for which the
+policy has no rule, carries the HIS's own `fund_pay_sumamt`). Settlement pays the personal burden
+from the own account, then the family's mutual-aid accounts, then cash (recorded as paid from
+outside, as at a till); an `acct_used_flag` that allows fewer accounts than that would draw is
+refused, never overridden. docs/his-interface.md, "The fund's share".
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.benefits.service import years_of
 from server.clock import BEIJING, beijing_date
 from server.credentials.models import ScanToken
-from server.credentials.scanning import redeem_scan_token, scan
+from server.credentials.scanning import scan
 from server.db.models import Account, Institution, Person
 from server.errors import AlreadyRefundedError, AppError, ScanTokenInvalidError
 from server.his import codes
@@ -45,15 +49,15 @@ from server.his.envelope import (
 )
 from server.his.errors import HisAuthError, HisInputError
 from server.his.idempotency import Recorded, Replay, decide, fingerprint, is_recordable
-from server.his.money import dumps_answer, fen_to_yuan, yuan_to_fen
+from server.his.money import dumps_answer, fen_to_yuan
 from server.his.signature import GatewayCaller, verify_headers
 from server.hospital import keys
 from server.hospital.models import HisFeeLine, HisMessage, HisSettlement, HisSignIn, HisVisit
-from server.mutual_aid.queries import drawable_sources
 from server.privacy import mask_id_number
 from server.settlement import rules as settlement_rules
+from server.settlement.pricing import SELF
 from server.settlement.refunds import refund
-from server.settlement.service import SettleRequest, Terminal, settle
+from server.settlement.service import SettleRequest, Terminal, look_up, preview, settle
 from server.uow import UnitOfWork
 
 # Transactions that need no sign-in: the sign-in itself and the two that only read a patient.
@@ -467,6 +471,7 @@ def upload_fees(ctx: Ctx) -> Mapping[str, Any]:
                     chrg_bchno=line.chrg_bchno[:30],
                     feedetl_sn=line.feedetl_sn[:30],
                     med_list_codg=line.med_list_codg[:50],
+                    rxno=line.rxno[:30] if line.rxno else None,
                     amount_fen=line.amount_fen,
                     msgid=ctx.env.msgid,
                     uploaded_at=ctx.now,
@@ -503,46 +508,52 @@ class _Bill:
     certno_masked: str
     insutype: str
     scene: settlement_rules.Scene
-    fund_fen: int
-    account_fen: int  # what the allowed accounts can pay now, own first
-    own_fen: int
+    fund_given_fen: int | None  # the HIS's own share (cross-region only); None: computed
     own_balance_fen: int
 
+    @property
+    def who(self) -> tuple[str, str, str]:
+        return self.psn_no, self.psn_name, self.certno_masked
 
-def _read_fund(ctx: Ctx, asked: tx.SettlementRequest) -> int:
-    """The fund's share. Until the benefit-policy engine serves it, the institution states it
-    as `fund_pay_sumamt` (its own 医保分解, as the terminal API's fund_fen): at most the in-scope
-    part, medfee minus the out-of-scope parts; absent is 0."""
-    node = ctx.env.input["data"]
-    fund_fen = yuan_to_fen(node.get("fund_pay_sumamt"), "fund_pay_sumamt")
-    in_scope = (
-        asked.medfee_fen
-        - asked.fulamt_ownpay_fen
-        - asked.overlmt_selfpay_fen
-        - asked.preselfpay_fen
-    )
-    if fund_fen > in_scope:
-        raise HisInputError("fund_pay_sumamt", "基金支付超过政策范围内金额", code="INVALID_AMOUNT")
-    return fund_fen
+
+def _given_fund(asked: tx.SettlementRequest, scene: settlement_rules.Scene) -> int | None:
+    """The fund's share the HIS states, for a cross-region bill only (the policy has no rule for
+    it: the place of treatment's decomposition is used as is). Elsewhere it is computed, and a
+    stated share other than 0 is refused rather than silently replaced."""
+    given = asked.fund_pay_fen
+    if scene is settlement_rules.Scene.CROSS_REGION:
+        if given is None:
+            raise HisInputError("fund_pay_sumamt", "异地就医结算须传入就医地医保分解的基金支付金额")
+        if given > asked.medfee_fen - asked.out_of_scope_fen:
+            raise HisInputError(
+                "fund_pay_sumamt", "基金支付超过政策范围内金额", code="INVALID_AMOUNT"
+            )
+        return given
+    if given:
+        raise HisInputError("fund_pay_sumamt", "本地结算的基金支付由中心按待遇政策计算，请勿传入")
+    return None
+
+
+def _has_prescription(session: Session, asked: tx.SettlementRequest) -> bool:
+    """外配处方: the bill names a prescription (`rxno`), or a live fee line of its visit (and
+    batch) was uploaded with one."""
+    if asked.rxno is not None:
+        return True
+    if asked.mdtrt_id is None:
+        return False
+    where = [
+        HisFeeLine.mdtrt_id == asked.mdtrt_id,
+        HisFeeLine.cancelled_at.is_(None),
+        HisFeeLine.rxno.is_not(None),
+    ]
+    if asked.chrg_bchno is not None:
+        where.append(HisFeeLine.chrg_bchno == asked.chrg_bchno)
+    return session.scalar(select(HisFeeLine.id).where(*where).limit(1)) is not None
 
 
 def _bill(ctx: Ctx, session: Session) -> _Bill:
-    """Read and check a 2206/2207 request and who could pay it now (no money moves)."""
+    """Read and check a 2206/2207 request: the person, the visit and its fees, the scene."""
     asked = tx.read_settlement(ctx.env.input)
-    fund_fen = _read_fund(ctx, asked)
-    scene = settlement_rules.Scene(
-        codes.scene_for(
-            asked.med_type,
-            insuplc_admdvs=ctx.env.insuplc_admdvs,
-            mdtrtarea_admvs=ctx.env.mdtrtarea_admvs,
-        )
-    )
-    try:
-        split = settlement_rules.split_burden(
-            scene=scene, total_fen=asked.medfee_fen, fund_fen=fund_fen
-        )
-    except AppError as exc:
-        raise HisInputError("medfee_sumamt", "金额超出可结算范围", code=exc.code) from None
     person = _peek_token(
         session, token=asked.ec_token, institution_id=ctx.institution_id, now=ctx.now
     )
@@ -566,27 +577,14 @@ def _bill(ctx: Ctx, session: Session) -> _Bill:
                 f"与已上传明细合计{fen_to_yuan(int(uploaded or 0))}不符",
                 code="INVALID_AMOUNT",
             )
-    own_balance = _balance(session, person.id)
-    own_id = session.scalar(select(Account.id).where(Account.person_id == person.id))
-    assert own_id is not None
-    use = asked.account_use
-    sources: list[settlement_rules.Source] = []
-    if use.uses_mutual_aid and split.personal_burden_fen:
-        for src in drawable_sources(session, beneficiary_person_id=person.id, at=ctx.now):
-            if src.account_id == own_id:
-                continue
-            held = session.scalar(select(Account.balance_fen).where(Account.id == src.account_id))
-            sources.append(settlement_rules.Source(src.account_id, int(held or 0)))
-    if use.uses_own_account:
-        plan = settlement_rules.plan_payment(
-            burden_fen=split.personal_burden_fen,
-            own=settlement_rules.Source(own_id, own_balance),
-            mutual_aid=sources,
+    scene = settlement_rules.Scene(
+        codes.scene_for(
+            asked.med_type,
+            has_prescription=_has_prescription(session, asked),
+            insuplc_admdvs=ctx.env.insuplc_admdvs,
+            mdtrtarea_admvs=ctx.env.mdtrtarea_admvs,
         )
-        account_fen = split.personal_burden_fen - plan.cash_fen
-        own_fen = sum(leg.amount_fen for leg in plan.legs if leg.account_id == own_id)
-    else:
-        account_fen = own_fen = 0
+    )
     return _Bill(
         asked=asked,
         person_id=person.id,
@@ -595,17 +593,188 @@ def _bill(ctx: Ctx, session: Session) -> _Bill:
         certno_masked=mask_id_number(person.id_number),
         insutype=insutype,
         scene=scene,
-        fund_fen=fund_fen,
-        account_fen=account_fen,
-        own_fen=own_fen,
-        own_balance_fen=own_balance,
+        fund_given_fen=_given_fund(asked, scene),
+        own_balance_fen=_balance(session, person.id),
     )
 
 
+def _request(ctx: Ctx, bill: _Bill) -> SettleRequest:
+    """The whole bill, as settlement sees it: fund_fen None lets the policy compute the share."""
+    a = bill.asked
+    return SettleRequest(
+        order_no=ctx.env.msgid,
+        scene=bill.scene,
+        medium=settlement_rules.Medium.ECREDENTIAL,
+        scan_token=a.ec_token,
+        card_no=None,
+        total_fen=a.medfee_fen,
+        fund_fen=bill.fund_given_fen,
+        fulamt_ownpay_fen=a.fulamt_ownpay_fen,
+        preselfpay_fen=a.preselfpay_fen,
+        overlmt_selfpay_fen=a.overlmt_selfpay_fen,
+    )
+
+
+def _check_account_use(use: codes.AccountUse, *, own_fen: int, mutual_aid_fen: int) -> None:
+    """Settlement pays the burden from the own account, then the family's mutual-aid accounts,
+    then cash; it has no switch for fewer accounts, so a flag that allows fewer than it would
+    draw is refused (not overridden)."""
+    if not use.uses_own_account and own_fen + mutual_aid_fen:
+        raise HisInputError(
+            "acct_used_flag",
+            "参保人个人账户有余额，将先支付个人负担；暂不支持不使用个人账户，请传1或2",
+        )
+    if not use.uses_mutual_aid and mutual_aid_fen:
+        raise HisInputError(
+            "acct_used_flag",
+            "本人账户不足，将动用家庭共济账户；请传2（先本人账户，再家庭共济账户）",
+        )
+
+
+@dataclass(frozen=True)
+class _Shares:
+    """The policy's figures of a bill for setlinfo, in fen."""
+
+    eligible_fen: int  # inscp_scp_amt
+    deductible_fen: int  # act_pay_dedc
+    pool_prop_selfpay_fen: int  # the ratio's remainder inside the pool
+
+
+def _shares(
+    detail: Mapping[str, Any] | None, *, medfee_fen: int, out_of_scope_fen: int, fund_fen: int
+) -> _Shares:
+    """inscp_scp_amt, act_pay_dedc and pool_prop_selfpay from the settlement's fund_detail.
+
+    A pooled rule: eligible = deductible + fund + pool_prop_selfpay (the part past the cap is in
+    pool_prop_selfpay too). A fixed amount per visit or a share the HIS stated (cross-region):
+    no deductible and no ratio, so both are 0.
+    """
+    if detail is None:
+        return _Shares(medfee_fen - out_of_scope_fen, 0, 0)
+    eligible = int(detail["eligible_fen"])
+    deductible = int(detail["deductible_applied_fen"])
+    if detail.get("pool") is None:
+        return _Shares(eligible, 0, 0)
+    return _Shares(eligible, deductible, eligible - deductible - fund_fen)
+
+
+def pre_settle(ctx: Ctx) -> Mapping[str, Any]:
+    """2206: `settlement.service.preview` of the whole bill: the figures 2207 would give now;
+    writes nothing, leaves the ecToken unused."""
+    session = ctx.uow.session
+    with session.begin():
+        bill = _bill(ctx, session)
+    a = bill.asked
+    quote = preview(ctx.uow, terminal=ctx.terminal, request=_request(ctx, bill))
+    own_fen = sum(int(leg["amount_fen"]) for leg in quote.legs if leg["source"] == SELF)
+    account_fen = sum(int(leg["amount_fen"]) for leg in quote.legs)
+    _check_account_use(a.account_use, own_fen=own_fen, mutual_aid_fen=account_fen - own_fen)
+    shares = _shares(
+        quote.fund_detail,
+        medfee_fen=a.medfee_fen,
+        out_of_scope_fen=a.out_of_scope_fen,
+        fund_fen=quote.fund_fen,
+    )
+    return tx.settlement_output(
+        tx.Settled(
+            mdtrt_id=a.mdtrt_id or "",
+            psn_no=bill.psn_no,
+            psn_name=bill.psn_name,
+            certno_masked=bill.certno_masked,
+            insutype=bill.insutype,
+            med_type=a.med_type,
+            setl_time=_wire_time(ctx.now),
+            medfee_fen=a.medfee_fen,
+            fund_fen=quote.fund_fen,
+            account_fen=account_fen,
+            mutual_aid_fen=account_fen - own_fen,
+            cash_fen=quote.cash_fen,
+            hospital_fen=0,
+            balance_fen=bill.own_balance_fen - own_fen,
+            fulamt_ownpay_fen=a.fulamt_ownpay_fen,
+            overlmt_selfpay_fen=a.overlmt_selfpay_fen,
+            preselfpay_fen=a.preselfpay_fen,
+            inscp_scp_fen=shares.eligible_fen,
+            deductible_fen=shares.deductible_fen,
+            pool_prop_selfpay_fen=shares.pool_prop_selfpay_fen,
+            medins_setl_id=ctx.env.msgid,
+        )
+    )
+
+
+def settle_bill(ctx: Ctx) -> Mapping[str, Any]:
+    """2207: `settlement.service.settle` of the whole bill with fund_fen None (the policy's share,
+    counted in the person's year), keep the figures, use up the ecToken. The order number is the
+    msgid, so a twin settles once."""
+    session, uow = ctx.uow.session, ctx.uow
+    with session.begin():
+        bill = _bill(ctx, session)
+    a, use = bill.asked, bill.asked.account_use
+    request = _request(ctx, bill)
+    if not use.uses_mutual_aid:  # refuse before any money moves, as 2206 does
+        quote = preview(uow, terminal=ctx.terminal, request=request)
+        own = sum(int(leg["amount_fen"]) for leg in quote.legs if leg["source"] == SELF)
+        every = sum(int(leg["amount_fen"]) for leg in quote.legs)
+        _check_account_use(use, own_fen=own, mutual_aid_fen=every - own)
+    done = settle(uow, terminal=ctx.terminal, request=request).settlement
+    try:  # a balance that moved since the preview: undo, never keep a draw the flag forbids
+        _check_account_use(
+            use, own_fen=int(done.personal_account_fen), mutual_aid_fen=int(done.mutual_aid_fen)
+        )
+    except HisInputError:
+        refund(uow, terminal=ctx.terminal, settlement_id=done.id)
+        raise
+    fund_fen = int(done.fund_fen)
+    account_fen = int(done.personal_account_fen) + int(done.mutual_aid_fen)
+    shares = _shares(
+        done.fund_detail,
+        medfee_fen=a.medfee_fen,
+        out_of_scope_fen=a.out_of_scope_fen,
+        fund_fen=fund_fen,
+    )
+    with session.begin():
+        row = session.scalar(
+            select(HisSettlement).where(
+                HisSettlement.institution_id == ctx.institution_id,
+                HisSettlement.msgid == ctx.env.msgid,
+            )
+        )
+        if row is None:
+            row = HisSettlement(
+                setl_id=_serial("S", ctx.now),
+                institution_id=ctx.institution_id,
+                msgid=ctx.env.msgid,
+                person_id=bill.person_id,
+                settlement_id=done.id,
+                mdtrt_id=a.mdtrt_id,
+                med_type=a.med_type,
+                insutype=bill.insutype,
+                medfee_fen=a.medfee_fen,
+                fund_fen=fund_fen,
+                account_fen=account_fen,
+                mutual_aid_fen=int(done.mutual_aid_fen),
+                cash_fen=int(done.cash_fen),
+                fulamt_ownpay_fen=a.fulamt_ownpay_fen,
+                overlmt_selfpay_fen=a.overlmt_selfpay_fen,
+                preselfpay_fen=a.preselfpay_fen,
+                inscp_scp_fen=shares.eligible_fen,
+                settled_at=ctx.now,
+            )
+            session.add(row)
+            session.flush()
+        balance = _balance(session, bill.person_id)
+        return tx.settlement_output(_settled(row, bill.who, balance, shares))
+
+
 def _settled(
-    row: HisSettlement, bill_psn: tuple[str, str, str], balance_fen: int, *, cancel: bool = False
+    row: HisSettlement,
+    who: tuple[str, str, str],
+    balance_fen: int,
+    shares: _Shares,
+    *,
+    cancel: bool = False,
 ) -> tx.Settled:
-    psn, name, certno = bill_psn
+    psn, name, certno = who
     return tx.Settled(
         setl_id=row.cancel_setl_id if cancel else row.setl_id,
         mdtrt_id=row.mdtrt_id or "",
@@ -625,110 +794,23 @@ def _settled(
         fulamt_ownpay_fen=row.fulamt_ownpay_fen,
         overlmt_selfpay_fen=row.overlmt_selfpay_fen,
         preselfpay_fen=row.preselfpay_fen,
-        inscp_scp_fen=row.inscp_scp_fen,
+        inscp_scp_fen=shares.eligible_fen,
+        deductible_fen=shares.deductible_fen,
+        pool_prop_selfpay_fen=shares.pool_prop_selfpay_fen,
         medins_setl_id=row.msgid,
     )
 
 
-def pre_settle(ctx: Ctx) -> Mapping[str, Any]:
-    """2206: the figures 2207 would give now; moves no money, leaves the ecToken unused."""
-    session = ctx.uow.session
-    with session.begin():
-        bill = _bill(ctx, session)
-    a = bill.asked
-    return tx.settlement_output(
-        tx.Settled(
-            mdtrt_id=a.mdtrt_id or "",
-            psn_no=bill.psn_no,
-            psn_name=bill.psn_name,
-            certno_masked=bill.certno_masked,
-            insutype=bill.insutype,
-            med_type=a.med_type,
-            setl_time=_wire_time(ctx.now),
-            medfee_fen=a.medfee_fen,
-            fund_fen=bill.fund_fen,
-            account_fen=bill.account_fen,
-            mutual_aid_fen=bill.account_fen - bill.own_fen,
-            cash_fen=a.medfee_fen - bill.fund_fen - bill.account_fen,
-            hospital_fen=0,
-            balance_fen=bill.own_balance_fen - bill.own_fen,
-            fulamt_ownpay_fen=a.fulamt_ownpay_fen,
-            overlmt_selfpay_fen=a.overlmt_selfpay_fen,
-            preselfpay_fen=a.preselfpay_fen,
-            inscp_scp_fen=a.inscp_scp_fen,
-            medins_setl_id=ctx.env.msgid,
-        )
+def _row_shares(uow: UnitOfWork, row: HisSettlement) -> _Shares:
+    """The policy's figures of a kept HIS settlement, from its settlement's fund_detail."""
+    detail: Mapping[str, Any] | None = None
+    if row.settlement_id is not None:
+        done, _ = look_up(uow, institution_id=row.institution_id, settlement_id=row.settlement_id)
+        detail = done.fund_detail
+    out_of_scope = row.fulamt_ownpay_fen + row.overlmt_selfpay_fen + row.preselfpay_fen
+    return _shares(
+        detail, medfee_fen=row.medfee_fen, out_of_scope_fen=out_of_scope, fund_fen=row.fund_fen
     )
-
-
-def settle_bill(ctx: Ctx) -> Mapping[str, Any]:
-    """2207: settle through `settlement.service.settle` (fund + allowed accounts), keep the
-    figures, use up the ecToken. The order number is the msgid, so a twin settles once."""
-    session, uow = ctx.uow.session, ctx.uow
-    with session.begin():
-        bill = _bill(ctx, session)
-    a = bill.asked
-    total_fen = bill.fund_fen + bill.account_fen
-    settlement_id: str | None = None
-    fund_fen, account_fen, mutual_aid_fen = bill.fund_fen, 0, 0
-    if total_fen > 0:
-        outcome = settle(
-            uow,
-            terminal=ctx.terminal,
-            request=SettleRequest(
-                order_no=ctx.env.msgid,
-                scene=bill.scene,
-                medium=settlement_rules.Medium.ECREDENTIAL,
-                scan_token=a.ec_token,
-                card_no=None,
-                total_fen=total_fen,
-                fund_fen=bill.fund_fen,
-            ),
-        )
-        done = outcome.settlement
-        settlement_id = done.id
-        fund_fen = int(done.fund_fen)
-        account_fen = int(done.personal_account_fen) + int(done.mutual_aid_fen)
-        mutual_aid_fen = int(done.mutual_aid_fen)
-    else:
-        with session.begin():
-            redeem_scan_token(
-                session, token=a.ec_token, institution_id=ctx.institution_id, now=ctx.now
-            )
-    with session.begin():
-        row = session.scalar(
-            select(HisSettlement).where(
-                HisSettlement.institution_id == ctx.institution_id,
-                HisSettlement.msgid == ctx.env.msgid,
-            )
-        )
-        if row is None:
-            row = HisSettlement(
-                setl_id=_serial("S", ctx.now),
-                institution_id=ctx.institution_id,
-                msgid=ctx.env.msgid,
-                person_id=bill.person_id,
-                settlement_id=settlement_id,
-                mdtrt_id=a.mdtrt_id,
-                med_type=a.med_type,
-                insutype=bill.insutype,
-                medfee_fen=a.medfee_fen,
-                fund_fen=fund_fen,
-                account_fen=account_fen,
-                mutual_aid_fen=mutual_aid_fen,
-                cash_fen=a.medfee_fen - fund_fen - account_fen,
-                fulamt_ownpay_fen=a.fulamt_ownpay_fen,
-                overlmt_selfpay_fen=a.overlmt_selfpay_fen,
-                preselfpay_fen=a.preselfpay_fen,
-                inscp_scp_fen=a.inscp_scp_fen,
-                settled_at=ctx.now,
-            )
-            session.add(row)
-            session.flush()
-        balance = _balance(session, bill.person_id)
-        return tx.settlement_output(
-            _settled(row, (bill.psn_no, bill.psn_name, bill.certno_masked), balance)
-        )
 
 
 # --- 2208 -----------------------------------------------------------------------------------
@@ -739,6 +821,7 @@ _MONEY_KEYS = (
     "preselfpay_amt",
     "inscp_scp_amt",
     "act_pay_dedc",
+    "pool_prop_selfpay",
     "hifp_pay",
     "fund_pay_sumamt",
     "psn_part_amt",
@@ -796,19 +879,25 @@ def cancel_settlement(ctx: Ctx) -> Mapping[str, Any]:
             raise AlreadyRefundedError()
         setl_id = found.setl_id
     row = _cancel_settlement(ctx, setl_id)
+    shares = _row_shares(ctx.uow, row)
     with session.begin():
         person = session.get(Person, row.person_id)
         assert person is not None
         balance = _balance(session, person.id)
         who = (psn_no(person), person.name, mask_id_number(person.id_number))
-        output = _negated(tx.settlement_output(_settled(row, who, balance, cancel=True)))
+        output = _negated(tx.settlement_output(_settled(row, who, balance, shares, cancel=True)))
         output["setlinfo"]["balc"] = fen_to_yuan(balance)
-        output["yearinfo"] = _year_totals(session, person.id, ctx.now)
+        output["yearinfo"] = _year_totals(ctx.uow, session, person.id, ctx.now)
         return output
 
 
-def _year_totals(session: Session, person_id: int, now: datetime) -> dict[str, Any]:
-    """The person's live HIS settlements of the Beijing year (the year's accumulators)."""
+def _year_totals(
+    uow: UnitOfWork, session: Session, person_id: int, now: datetime
+) -> dict[str, Any]:
+    """The person's year after the cancellation: their live HIS settlements of the Beijing year
+    (every institution's), and per pool the benefit accumulators (`server.benefits`), which
+    count every settlement of the year whatever the channel and are what the next bill's
+    deductible and cap are computed against."""
     year = beijing_date(now).year
     start = datetime(year, 1, 1, tzinfo=BEIJING)
     count, medfee, fund, account, cash = session.execute(
@@ -832,6 +921,15 @@ def _year_totals(session: Session, person_id: int, now: datetime) -> dict[str, A
         "fund_pay_sumamt": fen_to_yuan(int(fund)),
         "acct_pay": fen_to_yuan(int(account)),
         "psn_cash_pay": fen_to_yuan(int(cash)),
+        "poolinfo": [
+            {
+                "pool": p.pool,
+                "pool_name": uow.policy.pools[p.pool].name if p.pool in uow.policy.pools else None,
+                "dedc_used": fen_to_yuan(p.deductible_used_fen),
+                "hifp_pay_cum": fen_to_yuan(p.fund_paid_fen),
+            }
+            for p in years_of(session, person_id=person_id, year=year)
+        ],
     }
 
 

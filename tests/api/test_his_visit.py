@@ -3,7 +3,9 @@
 Scan the patient's code, decode it (1162), sign in (9001), read the person (1101), register
 (2201), upload fees (2204), pre-settle (2206), settle (2207) with the own account and with the
 family's mutual aid, cancel (2208), reverse a settlement whose answer was lost (2601), and
-reconcile (3201). Balances and the journal are checked to the fen at each step.
+reconcile (3201). Balances and the journal are checked to the fen at each step. The fund's
+share is the benefit policy's: these are first visits of the year, inside the deductible
+(test_his_policy.py has the worked examples past it).
 """
 
 from __future__ import annotations
@@ -149,23 +151,25 @@ def test_a_whole_visit_through_the_his_interface(
         chrg_bchno="B1",
         medfee_sumamt="1260.92",
         inscp_scp_amt="1260.92",
-        fund_pay_sumamt="882.64",
         acct_used_flag="1",
     )
-    # 2206: the figures, no money moves.
+    # 2206: the figures, no money moves. The year's deductible (1,800.00) takes the whole bill.
     pre = his.ok("2206", bill)["setlinfo"]
     check_identities(pre)
     assert "setl_id" not in pre
-    assert (pre["fund_pay_sumamt"], pre["acct_pay"], pre["psn_cash_pay"], pre["balc"]) == (
-        D("882.64"),
-        D("378.28"),
+    assert (pre["act_pay_dedc"], pre["fund_pay_sumamt"], pre["acct_pay"], pre["balc"]) == (
+        D("1260.92"),
         D("0.00"),
-        D("1621.72"),
+        D("1260.92"),
+        D("739.08"),
     )
     assert balance(li) == 200000
-    flag0 = his.ok("2206", {"data": {**bill["data"], "acct_used_flag": "0"}})["setlinfo"]
-    check_identities(flag0)
-    assert (flag0["acct_pay"], flag0["psn_cash_pay"]) == (D("0.00"), D("378.28"))
+    # Settlement always draws the own account first: "no account" is refused, not overridden.
+    flag0 = his.call("2206", {"data": {**bill["data"], "acct_used_flag": "0"}})
+    assert err_code(flag0) == "VALIDATION_ERROR" and "acct_used_flag" in flag0["err_msg"]
+    # The interim field is refused for a local bill: the share is computed.
+    stated = his.call("2206", {"data": {**bill["data"], "fund_pay_sumamt": "882.64"}})
+    assert err_code(stated) == "VALIDATION_ERROR" and "fund_pay_sumamt" in stated["err_msg"]
 
     # 2207 with the own account.
     settled = his.ok("2207", bill)
@@ -173,22 +177,23 @@ def test_a_whole_visit_through_the_his_interface(
     check_identities(setl)
     assert (setl["medfee_sumamt"], setl["fund_pay_sumamt"], setl["acct_pay"]) == (
         D("1260.92"),
-        D("882.64"),
-        D("378.28"),
+        D("0.00"),
+        D("1260.92"),
     )
     assert (setl["acct_mulaid_pay"], setl["psn_cash_pay"], setl["balc"]) == (
         D("0.00"),
         D("0.00"),
-        D("1621.72"),
+        D("739.08"),
     )
-    assert settled["setldetail"] == [{"fund_pay_type": "310100", "fund_payamt": D("882.64")}]
-    assert balance(li) == 162172
+    assert settled["setldetail"] == []
+    assert balance(li) == 73908
     assert journal(app, his.code) == (0, 126092)
     # The ecToken is used up.
     again = his.call("1101", {"data": {"mdtrt_cert_type": "01", "mdtrt_cert_no": token}})
     assert err_code(again) == "SCAN_TOKEN_INVALID"
 
-    # 2207 with mutual aid (flag 2): the wife's own 300.00, then her husband's account.
+    # 2207 with mutual aid (flag 2): the wife's own 300.00, then her husband's 500.00, then
+    # cash (recorded as paid from outside: the institution receives the whole bill).
     wife, wife_phone = app_user(client, clerk, "王芳", birth="19880101")
     husband, husband_phone = app_user(client, clerk, "张伟", birth="19870101")
     assert credit(clerk, "2026-11", (wife, 30000), (husband, 50000)).status_code == 201
@@ -202,18 +207,17 @@ def test_a_whole_visit_through_the_his_interface(
         wife_psn,
         medfee_sumamt=1000,
         inscp_scp_amt=1000,
-        fund_pay_sumamt=600,
         acct_used_flag=2,
     )
     aid = his.ok("2207", family_bill)["setlinfo"]
     check_identities(aid)
     assert (aid["acct_pay"], aid["acct_mulaid_pay"], aid["psn_cash_pay"], aid["balc"]) == (
-        D("400.00"),
-        D("100.00"),
-        D("0.00"),
+        D("800.00"),
+        D("500.00"),
+        D("200.00"),
         D("0.00"),
     )
-    assert (account_fen(wife_phone), account_fen(husband_phone)) == (0, 40000)
+    assert (account_fen(wife_phone), account_fen(husband_phone)) == (0, 0)
     assert journal(app, his.code) == (0, 226092)
 
     # 2208: the first settlement cancelled, every fen back; a second cancellation is refused.
@@ -222,11 +226,19 @@ def test_a_whole_visit_through_the_his_interface(
     check_identities(c)
     assert (c["medfee_sumamt"], c["fund_pay_sumamt"], c["acct_pay"], c["balc"]) == (
         D("-1260.92"),
-        D("-882.64"),
-        D("-378.28"),
+        D("0.00"),
+        D("-1260.92"),
         D("2000.00"),
     )
+    assert c["act_pay_dedc"] == D("-1260.92")
     assert cancel["yearinfo"]["setl_cnt"] == 0
+    [pool] = cancel["yearinfo"]["poolinfo"]
+    assert pool["pool_name"].startswith("门诊统筹")
+    assert (pool["pool"], pool["dedc_used"], pool["hifp_pay_cum"]) == (
+        "outpatient",
+        D("0.00"),
+        D("0.00"),
+    )
     assert balance(li) == 200000
     assert journal(app, his.code) == (0, 100000)
     twice = his.call("2208", {"data": {"setl_id": setl["setl_id"], "psn_no": psn_no}})
@@ -240,11 +252,10 @@ def test_a_whole_visit_through_the_his_interface(
         psn_no,
         medfee_sumamt=100,
         inscp_scp_amt=100,
-        fund_pay_sumamt=50,
         acct_used_flag=1,
     )
     his.post(his.envelope("2207", lost_bill, lost_msgid))  # the answer never reaches the HIS
-    assert balance(li) == 195000
+    assert balance(li) == 190000
     assert (
         his.ok("2601", {"data": {"psn_no": psn_no, "omsgid": lost_msgid, "oinfno": "2207"}}) == {}
     )
@@ -267,14 +278,14 @@ def test_a_whole_visit_through_the_his_interface(
         "stmt_begndate": day,
         "stmt_enddate": day,
         "medfee_sumamt": "1000.00",
-        "fund_pay_sumamt": "600.00",
-        "acct_pay": "400.00",
+        "fund_pay_sumamt": "0.00",
+        "acct_pay": "800.00",
         "fixmedins_setl_cnt": 1,
     }
     ok = his.ok("3201", {"data": totals})["stmtinfo"]
     assert (ok["stmt_rslt"], ok["stmt_rslt_dscr"]) == ("0", "对账平")
-    off = his.ok("3201", {"data": {**totals, "acct_pay": "399.00"}})["stmtinfo"]
+    off = his.ok("3201", {"data": {**totals, "acct_pay": "799.00"}})["stmtinfo"]
     assert (off["stmt_rslt"], off["stmt_rslt_dscr"]) == (
         "1",
-        "个人账户支付：机构399.00，中心400.00",
+        "个人账户支付：机构799.00，中心800.00",
     )

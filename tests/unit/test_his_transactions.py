@@ -145,6 +145,19 @@ def test_a_settlement_request_is_read_in_fen():
     assert req.inscp_scp_fen == 126092
     assert req.account_use.uses_own_account and not req.account_use.uses_mutual_aid
     assert req.invono is None
+    assert (req.rxno, req.fund_pay_fen, req.out_of_scope_fen) == (None, None, 0)
+
+
+@pytest.mark.parametrize(("raw", "fen"), [(None, None), ("", None), ("null", None), ("0", 0)])
+def test_fund_pay_sumamt_is_read_only_when_given(raw, fen):
+    req = read_settlement({"data": {**SETTLE, "fund_pay_sumamt": raw}})
+    assert req.fund_pay_fen == fen
+    assert read_settlement({"data": {**SETTLE, "fund_pay_sumamt": "60.5"}}).fund_pay_fen == 6050
+
+
+def test_the_out_of_scope_parts_may_not_pass_the_bill_but_inscp_is_not_one_of_them():
+    req = read_settlement({"data": {**SETTLE, "preselfpay_amt": "260.92", "rxno": "RX1"}})
+    assert (req.out_of_scope_fen, req.inscp_scp_fen, req.rxno) == (26092, 126092, "RX1")
 
 
 @pytest.mark.parametrize(
@@ -201,6 +214,17 @@ def test_the_worked_outpatient_bill_answers_in_two_decimal_yuan():
     text = dumps_answer(out).decode()
     assert '"medfee_sumamt":1260.92' in text and '"psn_cash_pay":0.00' in text
     assert json.loads(text)["setldetail"][0]["fund_payamt"] == 882.64
+
+
+def test_the_policy_figures_are_answered():
+    info = settlement_output(settled(pool_prop_selfpay_fen=37828))["setlinfo"]
+    assert (info["act_pay_dedc"], info["pool_prop_selfpay"], info["hifp_pay"]) == (
+        Decimal("0.00"),
+        Decimal("378.28"),
+        Decimal("882.64"),
+    )
+    resident = settlement_output(settled(insutype="390"))["setldetail"]
+    assert resident == [{"fund_pay_type": "390100", "fund_payamt": Decimal("882.64")}]
 
 
 def test_a_pre_settlement_has_no_setl_id():

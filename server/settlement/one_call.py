@@ -30,7 +30,12 @@ from sqlalchemy import Engine
 
 from server.benefits.engine import benefit_year
 from server.benefits.policy import FixedAmountRule, Policy, PooledRule
-from server.errors import AppError, ServiceUnavailableError, all_error_classes
+from server.errors import (
+    AppError,
+    OutcomeUnknownError,
+    ServiceUnavailableError,
+    all_error_classes,
+)
 from server.settlement import fund
 from server.settlement.rules import Medium, PasswordPolicy, Scene
 
@@ -457,10 +462,12 @@ def settle(
         "fixed_fen": None,
     }
     for attempt in range(1, 6):
+        sent = False
         try:
             with _autocommit(engine) as conn:
                 if bill.fund_fen is None:
                     params.update(_rule_params(conn, params, policy, bill))
+                sent = True
                 row = conn.execute(_CALL, params).fetchone()
                 assert row is not None
                 answer: dict[str, Any] = row[0]
@@ -473,7 +480,11 @@ def settle(
             raise
         except _RETRYABLE:
             if attempt == 5:
-                raise
+                raise ServiceUnavailableError() from None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # The connection died. Before the call nothing was done; during it, the function may
+            # have committed before the answer was lost: the till repeats the same order_no.
+            raise (OutcomeUnknownError() if sent else ServiceUnavailableError()) from exc
     raise AssertionError("unreachable")
 
 
@@ -533,9 +544,11 @@ class _autocommit:  # noqa: N801 (a context manager, used as a function)
         return conn
 
     def __exit__(self, kind: object, exc: object, _tb: object) -> None:
-        if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, _RETRYABLE):
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and not isinstance(
+            exc, _RETRYABLE
+        ):
             self._raw.invalidate()  # the connection is gone: never back into the pool
             self._raw.close()
-            raise ServiceUnavailableError() from exc
+            return  # the caller tells "nothing done" from "outcome unknown"
         self._conn.autocommit = False
         self._raw.close()

@@ -228,15 +228,8 @@ def scan(uow: UnitOfWork, *, qr_text: str, terminal_id: str, institution_id: int
                 mask_name(name) if name else mask_phone(kit.presenter_phone), kit.relation
             )
 
-        # Once only, for real: an atomic set-if-absent that fails closed (QR.md point 4). A Redis
-        # that came back empty refuses codes issued before it (the kit counter in PostgreSQL is
-        # the durable guard behind it).
-        if not store.claim_code(
-            verified.used_code_key,
-            kit.id,
-            rules.USED_CODE_TTL_SECONDS,
-            issued_at_ms=verified.presentation.issued_at * 1000,
-        ):
+        # Once only, for real: an atomic set-if-absent that fails closed (QR.md point 4).
+        if not store.add(verified.used_code_key, kit.id, rules.USED_CODE_TTL_SECONDS):
             raise QrAlreadyUsedError()
 
         token = secrets.token_urlsafe(32)

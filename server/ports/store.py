@@ -45,11 +45,6 @@ class ShortLivedStore(Protocol):
         """Set `key` only if it is absent or expired; True when this call set it (atomic)."""
         ...
 
-    def claim_code(self, key: str, value: str, ttl_seconds: int, *, issued_at_ms: int) -> bool:
-        """`add` for a used-code record of a code issued at `issued_at_ms`: also False when this
-        store's memory began after the code was issued (it may have forgotten the code's use)."""
-        ...
-
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         """Set `key`, replacing any value, for `ttl_seconds`."""
         ...
@@ -158,10 +153,6 @@ class DatabaseStore:
 
     def add(self, key: str, value: str, ttl_seconds: int) -> bool:
         return self._set(key, value, ttl_seconds, only_if_absent=True)
-
-    def claim_code(self, key: str, value: str, ttl_seconds: int, *, issued_at_ms: int) -> bool:
-        # A database forgets nothing on a restart: no epoch to compare with.
-        return self.add(key, value, ttl_seconds)
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._set(key, value, ttl_seconds, only_if_absent=False)
@@ -288,20 +279,6 @@ return live
 # their used-code records, and only those buckets start a new epoch.
 EPOCH_BUCKETS = 1024
 
-# The used-code claim and its slot's epoch marker (KEYS[2], same hash tag) in one call: a code
-# issued before the marker (this memory's start) is refused, as its use may have been forgotten.
-_CLAIM = """
-local created = 0
-if redis.call('SET', KEYS[2], ARGV[1], 'NX') then created = 1 end
-if tonumber(ARGV[4]) < tonumber(redis.call('GET', KEYS[2])) then return {-1, created} end
-local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
-local now = tonumber(ARGV[1])
-if e > now then return {0, created} end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'v', ARGV[3], 'n', 0, 'e', now + tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 60000)
-return {1, created}
-"""
 _EPOCH = """
 local created = 0
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then created = 1 end
@@ -346,7 +323,6 @@ class RedisStore:
         self._client: Any = None
         self._scripts: dict[str, Any] = {}
         self._buckets_stamped = False
-        self._marked = False  # this process has stamped the epoch marker (single Redis)
         if not cluster:
             self._connect()  # lazy by nature: the first command opens the connection
 
@@ -382,7 +358,6 @@ class RedisStore:
                 ("put", _PUT),
                 ("delete", _DELETE),
                 ("epoch", _EPOCH),
-                ("claim", _CLAIM),
             )
         }
         self._client = client
@@ -400,11 +375,6 @@ class RedisStore:
     def _call(self, script: str, keys: list[str], args: list[object]) -> Any:
         try:
             self._connect()
-            if not self._marked and not self._cluster:
-                # This memory's start, as early as this process can tell (its first call): codes
-                # issued before it are refused only if their use may have been forgotten.
-                self._scripts["epoch"](keys=[self._marker(None)], args=[self._now_ms()])
-                self._marked = True
             return self._scripts[script](keys=keys, args=args)
         except self._errors as exc:
             raise ServiceUnavailableError() from exc
@@ -417,19 +387,6 @@ class RedisStore:
 
     def add(self, key: str, value: str, ttl_seconds: int) -> bool:
         return bool(self._call("add", [self._k(key)], [self._now_ms(), ttl_seconds * 1000, value]))
-
-    def claim_code(self, key: str, value: str, ttl_seconds: int, *, issued_at_ms: int) -> bool:
-        now = self._now_ms()
-        if self._cluster and not self._buckets_stamped:
-            self._stamp_buckets(now)
-        claimed, created = self._call(
-            "claim",
-            [self._k(key), self._marker(key)],
-            [now, ttl_seconds * 1000, value, issued_at_ms],
-        )
-        if created and self._cluster:  # a master restarted empty: all its buckets start anew
-            self._stamp_buckets(now)
-        return int(claimed) == 1
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._call("put", [self._k(key)], [self._now_ms(), ttl_seconds * 1000, value])
@@ -553,9 +510,6 @@ class RoutingStore:
 
     def add(self, key: str, value: str, ttl_seconds: int) -> bool:
         return self._for(key).add(key, value, ttl_seconds)
-
-    def claim_code(self, key: str, value: str, ttl_seconds: int, *, issued_at_ms: int) -> bool:
-        return self._for(key).claim_code(key, value, ttl_seconds, issued_at_ms=issued_at_ms)
 
     def put(self, key: str, value: str, ttl_seconds: int) -> None:
         self._for(key).put(key, value, ttl_seconds)

@@ -27,24 +27,3 @@ def test_codes_issued_before_an_empty_restart_are_refused():
     assert not store.accepts_code_issued_at(ms(issued))  # it may have been used already
     assert store.accepts_code_issued_at(ms(clock.now()))
     store.close()
-
-
-@pytest.mark.redis
-def test_a_code_used_before_redis_restarted_empty_is_not_claimed_again():
-    import redis
-
-    clock = FrozenClock(START)
-    store = RedisStore(REDIS_URL, clock)
-    with redis.Redis.from_url(REDIS_URL) as client:
-        client.flushdb()
-        store.started_at_ms()  # this Redis's memory began before the code was made
-        issued = ms(clock.now())
-        clock.advance(5)
-        assert store.claim_code("qr:used:k1:7", "kit", 90, issued_at_ms=issued)
-        assert not store.claim_code("qr:used:k1:7", "kit", 90, issued_at_ms=issued)
-        clock.advance(10)
-        client.flushdb()  # the used-code record is gone with Redis's memory
-    assert not store.claim_code("qr:used:k1:7", "kit", 90, issued_at_ms=issued)
-    fresh = ms(clock.now())
-    assert store.claim_code("qr:used:k1:8", "kit", 90, issued_at_ms=fresh)
-    store.close()

@@ -81,8 +81,6 @@ def test_institution_kind_and_duplicate_code_are_checked(client, clerk):
         ).status_code
         == 201
     )
-    assert (
-        error_code(clerk.post("/institutions", {"code": "P1", "name": "Again", "kind": "pharmacy"}))
-        == "VALIDATION_ERROR"
-    )
+    again = clerk.post("/institutions", {"code": "P1", "name": "Again", "kind": "pharmacy"})
+    assert again.status_code == 409 and error_code(again) == "ALREADY_EXISTS"
     assert error_code(clerk.post("/terminals", {"institution_code": "nope"})) == "NOT_FOUND"

@@ -35,6 +35,7 @@ class RosterImport(Schema):
 class RosterImported(Answer):
     created: int
     updated: int
+    unchanged: Annotated[int, Field(description="rows identical to the stored person")]
 
 
 class PhoneFix(Schema):
@@ -53,7 +54,10 @@ def import_insured() -> tuple[dict[str, object], int]:
     form = parse(RosterImport)
     rows = [roster.RosterRow(**p.model_dump()) for p in form.persons]
     result = roster.import_roster(uow(), rows, actor=actor())
-    return RosterImported(created=result.created, updated=result.updated).model_dump(), 201
+    answer = RosterImported(
+        created=result.created, updated=result.updated, unchanged=result.unchanged
+    )
+    return answer.model_dump(), 201
 
 
 @bp.patch("/insured/<id_number>")

@@ -30,6 +30,7 @@ from server.roster.rules import (
     REGIONS,
     id_number_problem,
     is_valid_phone,
+    name_problem,
     person_type_for,
     person_type_problem,
 )
@@ -58,16 +59,17 @@ class RosterRow:
 @dataclass(frozen=True)
 class ImportResult:
     created: int
-    updated: int
+    updated: int  # existing persons whose stored row changed
     pending_password_accounts: list[int]
+    unchanged: int = 0  # existing persons the row matched exactly (nothing written)
 
 
 def _problems(row: RosterRow) -> list[str]:
     found = []
     if (why := id_number_problem(row.id_number)) is not None:
         found.append(f"id_number: {why}")
-    if not row.name.strip() or len(row.name) > 64:
-        found.append("name: must be 1-64 characters")
+    if (why := name_problem(row.name)) is not None:
+        found.append(f"name: {why}")
     if row.phone is not None and not is_valid_phone(row.phone):
         found.append("phone: must be an 11-digit mainland mobile number")
     if row.region not in REGIONS:
@@ -134,7 +136,7 @@ def import_persons(
 ) -> ImportResult:
     """Create or update roster persons in one transaction (all rows or none)."""
     validate_rows(rows)
-    created = updated = 0
+    created = updated = unchanged = 0
     pending: list[int] = []
     with session.begin():
         existing: dict[str, Person] = {}
@@ -179,18 +181,21 @@ def import_persons(
                 created += 1
             else:
                 person = found
-                person.name = row.name
-                person.region = row.region
-                person.insurance_type = row.insurance_type
-                person.person_type = person_type_for(row.insurance_type, row.person_type)
-                person.face_template = template
-                person.updated_at = now
-                if row.phone is not None:
-                    person.phone = row.phone
+                if _changes(person, row, template):
+                    person.name = row.name
+                    person.region = row.region
+                    person.insurance_type = row.insurance_type
+                    person.person_type = person_type_for(row.insurance_type, row.person_type)
+                    person.face_template = template
+                    person.updated_at = now
+                    if row.phone is not None:
+                        person.phone = row.phone
+                    updated += 1
+                else:
+                    unchanged += 1
                 account = accounts[person.id]
                 if person.phone and account.password_hash is None:
                     account.password_pending = True
-                updated += 1
         session.add_all([p for p, _ in new_pairs])
         session.flush()
         for person, account in new_pairs:
@@ -200,9 +205,27 @@ def import_persons(
         pending = [a.id for _, a in new_pairs if a.password_pending]
         pending += [a.id for a in accounts.values() if a.password_pending]
         record(
-            session, at=now, actor=actor, action="roster.import", created=created, updated=updated
+            session,
+            at=now,
+            actor=actor,
+            action="roster.import",
+            created=created,
+            updated=updated,
+            unchanged=unchanged,
         )
-    return ImportResult(created, updated, pending)
+    return ImportResult(created, updated, pending, unchanged)
+
+
+def _changes(person: Person, row: RosterRow, template: bytes) -> bool:
+    """Whether importing `row` would change the stored person (an empty phone keeps the old)."""
+    return (
+        person.name != row.name
+        or person.region != row.region
+        or person.insurance_type != row.insurance_type
+        or person.person_type != person_type_for(row.insurance_type, row.person_type)
+        or bytes(person.face_template) != template
+        or (row.phone is not None and person.phone != row.phone)
+    )
 
 
 def set_phone(session: Session, id_number: str, phone: str, *, now: datetime, actor: str) -> int:

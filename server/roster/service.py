@@ -23,7 +23,7 @@ from server.clock import Clock, beijing_date, beijing_midnight_after
 from server.db.models import Account, Person
 from server.errors import RateLimitedError, RequestValidationError
 from server.ports.store import ShortLivedStore
-from server.privacy import mask_id_number
+from server.privacy import mask_id_number, mask_name, mask_phone
 from server.roster.queries import person_by_id_number
 from server.roster.rules import (
     INSURANCE_TYPES,
@@ -309,17 +309,48 @@ def count_lookup(store: ShortLivedStore, clock: Clock, *, user_id: int) -> None:
         raise RateLimitedError("Too many roster lookups today", retry_after=day_left)
 
 
-def reset_password(uow: UnitOfWork, id_number: str, *, actor: str) -> int:
-    """The counter's reset: mark a new initial password due and lift any lock.
+@dataclass(frozen=True)
+class PasswordReset:
+    account_id: int
+    password: str | None  # only when the desk shows it on screen (deliver="screen")
 
-    Returns the account id whose new password `issue_pending_passwords` sends.
+
+def reset_password(
+    uow: UnitOfWork,
+    id_number: str,
+    *,
+    actor: str,
+    deliver: str | None = None,
+    phone: str | None = None,
+) -> PasswordReset:
+    """The counter's reset: a new initial password, and any lock lifted.
+
+    Without `deliver` or `phone` (or with deliver="sms" alone) the password goes by SMS to the
+    roster phone, as a pending initial password (VALIDATION_ERROR when the person has none).
+    A person without a phone (a relative at the desk) gets it either on screen, returned here
+    once and never logged (deliver="screen"), or by SMS to a `phone` given for this reset only,
+    whose text names the masked holder. A phone with deliver="screen", or an invalid phone, is
+    VALIDATION_ERROR; an unknown ID number NOT_FOUND.
     """
+    if deliver not in (None, "sms", "screen"):
+        raise RequestValidationError("deliver is sms or screen", field="deliver")
+    if phone is not None and deliver == "screen":
+        raise RequestValidationError("A phone goes with deliver=sms", field="phone")
+    if phone is not None and not is_valid_phone(phone):
+        raise RequestValidationError(
+            "phone must be an 11-digit mainland mobile number", field="phone"
+        )
+    if deliver == "screen" or phone is not None:
+        return _reset_at_desk(uow, id_number, actor=actor, to_phone=phone)
     session, store, clock = uow.session, uow.store, uow.clock
     now = clock.now()
     with session.begin():
         person = person_by_id_number(session, id_number)
         if not person.phone:
-            raise RequestValidationError("Set the person's phone first; the password goes by SMS")
+            raise RequestValidationError(
+                "The person has no phone: show the password on screen (deliver=screen) "
+                "or give a phone for this reset"
+            )
         account = session.scalar(select(Account).where(Account.person_id == person.id))
         assert account is not None
         account.password_pending = True
@@ -329,4 +360,41 @@ def reset_password(uow: UnitOfWork, id_number: str, *, actor: str) -> int:
         account_id = account.id
     lift_lock(store, account_id, clock)
     queue_initial_passwords(uow, [account_id])
-    return account_id
+    return PasswordReset(account_id, None)
+
+
+def _reset_at_desk(
+    uow: UnitOfWork, id_number: str, *, actor: str, to_phone: str | None
+) -> PasswordReset:
+    """Set a new initial password now: shown on screen (to_phone None) or texted to to_phone.
+
+    The hash is made before the transaction (it is slow); a pending initial password of the
+    same account is superseded (its job finds nothing pending).
+    """
+    session, store, clock = uow.session, uow.store, uow.clock
+    password = new_initial_password()
+    digest = uow.hasher.hash(password)
+    now = clock.now()
+    with session.begin():
+        person = person_by_id_number(session, id_number)
+        account = session.scalar(select(Account).where(Account.person_id == person.id))
+        assert account is not None
+        account.password_hash = digest
+        account.password_pending = False
+        account.password_is_initial = True
+        account.password_changed_at = now
+        holder = f"{mask_name(person.name)}（{mask_id_number(id_number)}）"
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="password.reset",
+            subject=mask_id_number(id_number),
+            delivered="screen" if to_phone is None else f"sms:{mask_phone(to_phone)}",
+        )
+        account_id = account.id
+    lift_lock(store, account_id, clock)
+    if to_phone is None:
+        return PasswordReset(account_id, password)
+    uow.sms.send(to_phone, "payment_password_reset", password, holder=holder)
+    return PasswordReset(account_id, None)

@@ -25,7 +25,7 @@ $(DEV_ENV): | $(VENV)/.installed
 run: $(VENV)/.installed $(DEV_ENV) ## create the venv, migrate SQLite, load the demo, serve on :5000
 	$(WITH_ENV) $(FLASK) migrate
 	$(WITH_ENV) $(FLASK) demo
-	$(WITH_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+	$(WITH_ENV) $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
 serve: $(VENV)/.installed $(DEV_ENV) ## migrate and serve through gunicorn (the production server), no demo
 	$(WITH_ENV) $(FLASK) migrate
@@ -62,4 +62,4 @@ bench: $(VENV)/.installed ## run the benchmarks (prints tables; see bench/README
 check: lint test ## what CI runs
 
 clean: ## remove the venv and the local database
-	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance/*.db instance/*.db-* instance/demo.json .pytest_cache .mypy_cache .ruff_cache

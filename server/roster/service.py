@@ -64,7 +64,8 @@ class ImportResult:
     unchanged: int = 0  # existing persons the row matched exactly (nothing written)
 
 
-def _problems(row: RosterRow) -> list[str]:
+def row_problems(row: RosterRow) -> list[str]:
+    """Each reason `row` cannot be imported, as `field: reason` (empty when it can)."""
     found = []
     if (why := id_number_problem(row.id_number)) is not None:
         found.append(f"id_number: {why}")
@@ -98,7 +99,7 @@ def validate_rows(rows: Sequence[RosterRow]) -> None:
     bad: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
-        problems = _problems(row)
+        problems = row_problems(row)
         if row.id_number in seen:
             problems.append(f"id_number: repeats row {seen[row.id_number]}")
         seen.setdefault(row.id_number, index)
@@ -117,6 +118,18 @@ def import_roster(uow: UnitOfWork, rows: Sequence[RosterRow], *, actor: str) -> 
     result = import_persons(uow.session, rows, now=uow.clock.now(), actor=actor)
     queue_initial_passwords(uow, result.pending_password_accounts)
     return result
+
+
+def enrolled(uow: UnitOfWork, id_numbers: Sequence[str]) -> set[str]:
+    """Which of these ID numbers the roster has (a read, in chunks of 1000)."""
+    found: set[str] = set()
+    with uow.session.begin():
+        for start in range(0, len(id_numbers), 1000):
+            chunk = list(id_numbers[start : start + 1000])
+            found.update(
+                uow.session.scalars(select(Person.id_number).where(Person.id_number.in_(chunk)))
+            )
+    return found
 
 
 def fix_phone(uow: UnitOfWork, id_number: str, phone: str, *, actor: str) -> None:

@@ -55,7 +55,7 @@ _EXTRA = "\0extra"  # where csv puts the cells beyond the header's (never a colu
 
 @dataclass(frozen=True)
 class Problem:
-    row: int  # the file's row number: the header is row 1, the first person row 2
+    row: int  # the file's line (the header is line 1), as a spreadsheet numbers its rows
     field: str
     reason: str
 
@@ -65,19 +65,22 @@ class Checked(Generic[T]):
     """A file's rows: the parsed ones (when none is bad) and every problem found."""
 
     header: list[str]
-    raw: list[dict[str, str]]  # each row as read, for the rejects file
+    raw: dict[int, dict[str, str]]  # each row as read, by its line, for the rejects file
     rows: list[T]
     problems: list[Problem]
 
 
 def _read(
     path: Path, fields: Sequence[str], optional: frozenset[str]
-) -> tuple[list[str], list[dict[str, str]]]:
+) -> tuple[list[str], dict[int, dict[str, str]]]:
+    """The header and each row by its line in the file (a blank line is skipped but counted)."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.DictReader(f, restkey=_EXTRA)
             header = list(reader.fieldnames or [])
-            raw = list(reader)
+            raw: dict[int, dict[str, str]] = {}
+            for values in reader:
+                raw[reader.line_num] = values  # the line the row ends on
     except UnicodeDecodeError as exc:
         raise click.ClickException(
             f"{path} is not UTF-8 ({exc.reason} at byte {exc.start})"
@@ -114,7 +117,7 @@ def check_roster(path: Path) -> Checked[roster.RosterRow]:
     rows: list[roster.RosterRow] = []
     problems: list[Problem] = []
     first_row: dict[str, int] = {}
-    for number, values in enumerate(raw, start=2):
+    for number, values in raw.items():
         if (shape := _shape_problem(number, values, header)) is not None:
             problems.append(shape)
             continue
@@ -141,7 +144,7 @@ def check_credits(path: Path, month: str, w: Wiring) -> Checked[credits_service.
     problems: list[Problem] = []
     first_row: dict[str, int] = {}
     numbers: dict[str, int] = {}
-    for number, values in enumerate(raw, start=2):
+    for number, values in raw.items():
         if (shape := _shape_problem(number, values, header)) is not None:
             problems.append(shape)
             continue
@@ -175,7 +178,7 @@ def write_rejects(path: Path, checked: Checked[T]) -> None:
         out = csv.writer(f)
         out.writerow(["row", "field", "reason", *checked.header])
         for p in checked.problems:
-            values = checked.raw[p.row - 2]
+            values = checked.raw[p.row]
             out.writerow([p.row, p.field, p.reason, *(values.get(h) or "" for h in checked.header)])
 
 

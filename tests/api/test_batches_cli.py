@@ -142,3 +142,14 @@ def test_a_credits_month_after_the_beijing_month_is_refused(
     result = _run(app, "credits", "import", str(path), "--month", "2026-12")
     assert result.exit_code == 2 and "after the current Beijing month" in result.output
     assert balance(p) == 0
+
+
+def test_a_row_number_is_the_files_line_even_after_a_blank_line(
+    app: Flask, client: FlaskClient, clerk: Clerk, tmp_path: Path
+) -> None:
+    p = insured_with_money(client, clerk, "空行", "13900000433", 0)
+    path = tmp_path / "credits.csv"
+    path.write_text(f"id_number,amount_fen\n\n{p.spec.id_number},-5\n", encoding="utf-8")
+    result = _run(app, "credits", "import", str(path), "--month", "2026-11")
+    assert result.exit_code == 1 and "row 3: amount_fen:" in result.output
+    assert [r["row"] for r in _rejects(tmp_path / "credits.rejects.csv")] == ["3"]

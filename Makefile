@@ -25,10 +25,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 $(DEV_ENV): | $(VENV)/.installed
 	$(PY) -m server.devsetup $(DEV_ENV)
 
-run: $(VENV)/.installed $(DEV_ENV) ## the demo (DEMO_MODE=1): migrate SQLite, load the demo, serve on :5000
+run: $(VENV)/.installed $(DEV_ENV) ## the demo (DEMO_MODE=1): migrate SQLite, load the demo, serve on :5000 (PORT=... for another)
 	$(WITH_ENV) $(DEMO) $(FLASK) migrate
 	$(WITH_ENV) $(DEMO) $(FLASK) demo
-	$(WITH_ENV) $(DEMO) $(FLASK) run --host 127.0.0.1 --port 5000
+	$(WITH_ENV) $(DEMO) $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
 serve: $(VENV)/.installed $(DEV_ENV) ## production mode through gunicorn: needs SMS_BACKEND, FACE_VERIFIER (docs/operations.md)
 	$(WITH_ENV) $(FLASK) migrate
@@ -68,4 +68,4 @@ faults: $(VENV)/.installed ## fault suite: private PostgreSQL/Redis, gunicorn, k
 check: lint test ## what CI runs
 
 clean: ## remove the venv and the local database
-	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance/*.db instance/*.db-* instance/demo.json .pytest_cache .mypy_cache .ruff_cache

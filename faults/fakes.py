@@ -9,7 +9,7 @@ class RecordingSms:
 
     sent: list[tuple[str, str, str]] = []  # noqa: RUF012  (shared on purpose)
 
-    def send(self, phone: str, purpose: str, code: str) -> None:
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
         RecordingSms.sent.append((phone, purpose, code))
 
     @classmethod

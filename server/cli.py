@@ -79,3 +79,7 @@ def register(app: Flask) -> None:
         click.echo(
             f"{purged.scan_tokens} scan tokens and {purged.offline_kits} offline kits deleted"
         )
+
+    from server.batches import register as register_batches  # roster and credit CSV imports
+
+    register_batches(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from server.wiring import Wiring
 
 DEMO_FILE = Path("instance/demo.json")
 HOSPITAL = ("BJ-H001", "北京协和医院 (demo)")
-BASE = "http://127.0.0.1:5000"
+# `make run PORT=5001` serves on another port; the printed instructions follow it.
+BASE = f"http://127.0.0.1:{os.environ.get('PORT') or '5000'}"
 
 
 def _id(first17: str) -> str:
@@ -108,10 +110,10 @@ def instructions(
     terminal = state["terminal"]
     assert isinstance(terminal, dict)
     yield ""
-    yield (
-        "Demo loaded. Agency admin: "
-        + f"{w.settings.admin_username} / (ADMIN_PASSWORD in instance/dev.env)"
-    )
+    # The clerk's password is this machine's demo secret (instance/dev.env, made by `make run`),
+    # printed like the demo persons' passwords so the agency page can be tried at once.
+    admin_password = w.settings.admin_password or "(ADMIN_PASSWORD is not set)"
+    yield f"Demo loaded. Agency admin: {w.settings.admin_username} / {admin_password}"
     yield f"Hospital {HOSPITAL[0]}, terminal {terminal['terminal_id']} secret {terminal['secret']}"
     for row in rows:
         yield (

@@ -197,11 +197,23 @@ class AlreadyFiledError(AppError):
     code, status, default_message = "ALREADY_FILED", 409, "You have already filed this person"
 
 
+class InstitutionExistsError(AppError):
+    code, status, default_message = "ALREADY_EXISTS", 409, "An institution with this code exists"
+
+
 # Codes that are not in the contract's list, on purpose: a real fault, HTTP-level refusals, and
-# refusals the contract leaves unnamed (binding a member twice, filing a beneficiary twice)
-# (docs/errors.md). Every other AppError code is a contract code (tests/unit/test_errors.py).
+# refusals the contract leaves unnamed (binding a member twice, filing a beneficiary twice,
+# registering an institution code twice) (docs/errors.md). Every other AppError code is a
+# contract code (tests/unit/test_errors.py).
 NON_CONTRACT_CODES = frozenset(
-    {"INTERNAL_ERROR", "METHOD_NOT_ALLOWED", "PAYLOAD_TOO_LARGE", "ALREADY_BOUND", "ALREADY_FILED"}
+    {
+        "INTERNAL_ERROR",
+        "METHOD_NOT_ALLOWED",
+        "PAYLOAD_TOO_LARGE",
+        "ALREADY_BOUND",
+        "ALREADY_FILED",
+        "ALREADY_EXISTS",  # an institution code registered twice
+    }
 )
 
 

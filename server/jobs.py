@@ -30,12 +30,12 @@ def _initial_passwords(
     issue_pending_passwords(uow, account_ids=account_ids)
 
 
-def _send_sms(uow: UnitOfWork, *, phone: str, purpose: str, sealed: str) -> None:
+def _send_sms(uow: UnitOfWork, *, phone: str, purpose: str, sealed: str, holder: str = "") -> None:
     """Deliver one message queued by QueuedSmsSender (uow.sms is the real sender here)."""
     from server.ports.sms import job_cipher
 
     code = job_cipher(uow.settings.password_pepper).decrypt(sealed.encode()).decode()
-    uow.sms.send(phone, purpose, code)
+    uow.sms.send(phone, purpose, code, holder=holder)
 
 
 TASKS: dict[str, Callable[..., None]] = {

@@ -78,6 +78,7 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     "RELATION_NOT_ALLOWED": {"zh": "不允许此亲属关系", "en": "This relation is not allowed"},
     "ALREADY_BOUND": {"zh": "已绑定该家庭成员", "en": "You have already bound this member"},
     "ALREADY_FILED": {"zh": "已备案此人", "en": "You have already filed this person"},
+    "ALREADY_EXISTS": {"zh": "该编码已存在", "en": "One with this code exists already"},
 }
 
 
@@ -107,14 +108,16 @@ def localize(
     """The message for `code` in the caller's language.
 
     `message` is the raise site's English text and `generic` its class's default text: a
-    message other than the default says more, so English keeps it. A code missing from the
+    message other than the default says more, so English keeps it and Chinese adds it. A code missing from the
     catalogue (a bug the tests catch) keeps its message.
     """
     texts = CATALOGUE.get(code)
     if texts is None:
         return message or code
     if language(accept_language) == "zh":
-        return texts["zh"]
+        # The raise site's own detail (which row, which field, what to do instead) is kept after
+        # the Chinese text until every raise site has Chinese wording of its own.
+        return f"{texts['zh']}（{message}）" if message and message != generic else texts["zh"]
     if message and message != generic:
         return message
     return texts["en"]

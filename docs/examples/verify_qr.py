@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 B45_ALPHABET = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 SKEW, MAX_LIFE, MAX_LENGTH = 30, 60, 600
+KID_BYTES, HANDLE_BYTES, CODE_ID_BYTES, KEY_BYTES, SIGNATURE_BYTES = 8, 16, 16, 32, 64
+MAX_TIME, MAX_COUNTER = 2**40, 2**63 - 1  # the counter runs from 1
 
 
 class RefusedError(Exception):
@@ -45,7 +47,7 @@ def b64url_decode(text: str) -> bytes:
 
 
 def strict_cbor(data: bytes) -> Any:
-    """One deterministic CBOR item filling `data` (so no trailing bytes)."""
+    """One deterministic CBOR item filling `data` (so no trailing bytes), of EC1's types only."""
     try:
         value = cbor2.loads(data)
         same = cbor2.dumps(value, canonical=True) == data
@@ -53,24 +55,84 @@ def strict_cbor(data: bytes) -> Any:
         raise RefusedError("QR_MALFORMED", "not CBOR") from exc
     if not same:
         raise RefusedError("QR_MALFORMED", "trailing bytes or non-deterministic CBOR")
+    plain_types(value)
     return value
 
 
-def sign1(item: Any) -> tuple[bytes, dict[Any, Any], bytes, bytes]:
+def plain_types(value: Any) -> None:
+    """EC1 holds integers, byte and text strings, arrays and maps: no tag, float, bool or null."""
+    if isinstance(value, bool) or not isinstance(value, int | bytes | str | list | dict):
+        raise RefusedError("QR_MALFORMED", "a CBOR type EC1 does not use")
+    for item in value if isinstance(value, list) else []:
+        plain_types(item)
+    for key, item in value.items() if isinstance(value, dict) else []:
+        plain_types(key)
+        plain_types(item)
+
+
+def integer(value: Any, low: int, high: int, what: str) -> int:
+    if not (isinstance(value, int) and low <= value <= high):
+        raise RefusedError("QR_MALFORMED", f"{what} is an integer from {low} to {high}")
+    return value
+
+
+def sized(value: Any, size: int, what: str) -> bytes:
+    if not (isinstance(value, bytes) and len(value) == size):
+        raise RefusedError("QR_MALFORMED", f"{what} is {size} bytes")
+    return value
+
+
+def labels(item: Any, expected: set[int], what: str) -> dict[int, Any]:
+    if not (isinstance(item, dict) and set(item) == expected):
+        raise RefusedError("QR_MALFORMED", f"{what} has exactly the labels {sorted(expected)}")
+    return item
+
+
+def sign1(item: Any, needs_kid: bool) -> tuple[bytes, dict[Any, Any], bytes, bytes]:
     if not (isinstance(item, list) and len(item) == 4):
         raise RefusedError("QR_MALFORMED", "COSE_Sign1 is an array of 4")
     protected, unprotected, payload, signature = item
-    if not (
-        isinstance(protected, bytes)
-        and isinstance(payload, bytes)
-        and isinstance(signature, bytes)
-        and unprotected == {}
-    ):
+    if not (isinstance(protected, bytes) and isinstance(payload, bytes) and unprotected == {}):
         raise RefusedError("QR_MALFORMED", "COSE_Sign1 fields")
-    header = strict_cbor(protected)
-    if not isinstance(header, dict):
-        raise RefusedError("QR_MALFORMED", "protected header is a map")
+    sized(signature, SIGNATURE_BYTES, "an Ed25519 signature")
+    header = labels(strict_cbor(protected), {1, 4} if needs_kid else {1}, "protected header")
+    if not isinstance(header[1], int):
+        raise RefusedError("QR_MALFORMED", "alg is an integer")
+    if needs_kid:
+        sized(header[4], KID_BYTES, "kid")
     return protected, header, payload, signature
+
+
+def attestation_claims(item: Any) -> dict[str, Any]:
+    """The kit's payload: labels 1-5, and 6 (presenter) exactly when role is 1 (proxy)."""
+    role = item.get(5) if isinstance(item, dict) else None
+    if role not in (0, 1) or isinstance(role, bool):
+        raise RefusedError("QR_MALFORMED", "role is 0 (self) or 1 (proxy)")
+    kit = labels(item, {1, 2, 3, 4, 5, 6} if role == 1 else {1, 2, 3, 4, 5}, "attestation")
+    key = labels(kit[4], {1, -1, -2}, "device key")
+    if key[1] != 1 or key[-1] != 6:
+        raise RefusedError("QR_MALFORMED", "the device key is an OKP Ed25519 key")
+    claims = {
+        "handle": sized(kit[1], HANDLE_BYTES, "handle"),
+        "issued_at": integer(kit[2], 0, MAX_TIME, "issued-at"),
+        "expires_at": integer(kit[3], 0, MAX_TIME, "expires"),
+        "device": sized(key[-2], KEY_BYTES, "device key"),
+        "role": role,
+        "presenter": sized(kit[6], HANDLE_BYTES, "presenter") if role == 1 else None,
+    }
+    if claims["expires_at"] <= claims["issued_at"]:
+        raise RefusedError("QR_MALFORMED", "a kit expires after it is issued")
+    return claims
+
+
+def presentation_claims(item: Any) -> dict[str, Any]:
+    shown = labels(item, {1, 2, 3, 4}, "presentation")
+    return {
+        "code_id": sized(shown[1], CODE_ID_BYTES, "code id"),
+        "issued_at": integer(shown[2], 0, MAX_TIME, "issued-at"),
+        "expires_at": integer(shown[3], 0, MAX_TIME, "expires"),
+        "counter": integer(shown[4], 1, MAX_COUNTER, "counter"),
+    }
 
 
 def check_signature(
@@ -141,17 +203,23 @@ class Verifier:
         outer = strict_cbor(data)
         if not (isinstance(outer, list) and len(outer) == 2):
             raise RefusedError("QR_MALFORMED", "array of 2")
-        a_prot, a_head, a_payload, a_sig = sign1(outer[0])
-        p_prot, p_head, p_payload, p_sig = sign1(outer[1])
-        kit, shown = strict_cbor(a_payload), strict_cbor(p_payload)
-        kid = a_head.get(4)
-        if not (isinstance(kid, bytes) and isinstance(kit, dict) and isinstance(shown, dict)):
-            raise RefusedError("QR_MALFORMED", "kid and payloads")
-        try:
-            handle, k_iat, k_exp, device, role = kit[1], kit[2], kit[3], kit[4][-2], kit[5]
-            code_id, iat, exp, counter = shown[1], shown[2], shown[3], shown[4]
-        except (KeyError, TypeError) as exc:
-            raise RefusedError("QR_MALFORMED", "payload labels") from exc
+        a_prot, a_head, a_payload, a_sig = sign1(outer[0], needs_kid=True)
+        p_prot, p_head, p_payload, p_sig = sign1(outer[1], needs_kid=False)
+        kit = attestation_claims(strict_cbor(a_payload))
+        shown = presentation_claims(strict_cbor(p_payload))
+        kid = a_head[4]
+        handle, k_iat, k_exp, device = (
+            kit["handle"],
+            kit["issued_at"],
+            kit["expires_at"],
+            kit["device"],
+        )
+        code_id, iat, exp, counter = (
+            shown["code_id"],
+            shown["issued_at"],
+            shown["expires_at"],
+            shown["counter"],
+        )
         # 4. attestation signature: every key under the kid is tried
         check_signature(a_prot, a_head, a_payload, a_sig, self.keys.get(b64url(kid), []), b"")
         # 5. attestation times
@@ -160,8 +228,8 @@ class Verifier:
         attestation_bytes = cbor2.dumps(outer[0], canonical=True)
         try:
             device_key = Ed25519PublicKey.from_public_bytes(device)
-        except (TypeError, ValueError) as exc:
-            raise RefusedError("QR_MALFORMED", "device key") from exc
+        except ValueError as exc:
+            raise RefusedError("QR_SIGNATURE_INVALID", "the attested device key") from exc
         check_signature(
             p_prot,
             p_head,
@@ -177,16 +245,17 @@ class Verifier:
         # 8. revocation
         if handle in self.revoked:
             raise RefusedError("CREDENTIAL_REVOKED")
-        # 9. used once, and the device counter only grows
-        if (handle, code_id) in self.used or counter <= self.counters.get(device, -1):
+        # 9. used once, and the counter only grows within this kit (one attestation)
+        kit_id = hashlib.sha256(attestation_bytes).digest()
+        if (handle, code_id) in self.used or counter <= self.counters.get(kit_id, 0):
             raise RefusedError("QR_ALREADY_USED")
         self.used.add((handle, code_id))
-        self.counters[device] = counter
+        self.counters[kit_id] = counter
         return {
             "kid": b64url(kid),
             "handle": handle.hex(),
-            "role": "proxy" if role else "self",
-            "presenter": kit[6].hex() if role else None,
+            "role": "proxy" if kit["role"] else "self",
+            "presenter": kit["presenter"].hex() if kit["role"] else None,
             "code_id": code_id.hex(),
             "issued_at": iat,
             "expires_at": exp,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from flask import request
 from pydantic import Field
 
 from server.agency.common import IdNumber, Ok, actor, bp
@@ -40,6 +41,30 @@ class RosterImported(Answer):
         description="the initial-password SMS job (GET /api/v1/admin/jobs/<job_id>); "
         "null when nobody is due one"
     )
+    unchanged: Annotated[int, Field(description="rows identical to the stored person")]
+
+
+class PasswordResetBody(Schema):
+    deliver: Annotated[
+        Literal["sms", "screen"] | None,
+        Field(description="sms (default): by SMS; screen: answered once, for the desk to show"),
+    ] = None
+    phone: Annotated[
+        str | None,
+        Field(
+            min_length=11,
+            max_length=11,
+            description="send the SMS here for this reset only (a relative's phone); the text "
+            "names the masked holder",
+        ),
+    ] = None
+
+
+class PasswordResetAnswer(Answer):
+    ok: bool = True
+    password: Annotated[
+        str | None, Field(description="only for deliver=screen: show it once, never store it")
+    ] = None
 
 
 class PhoneFix(Schema):
@@ -58,7 +83,12 @@ def import_insured() -> tuple[dict[str, object], int]:
     form = parse(RosterImport)
     rows = [roster.RosterRow(**p.model_dump()) for p in form.persons]
     result = importing.import_roster(uow(), rows, actor=actor())
-    answer = RosterImported(created=result.created, updated=result.updated, job_id=result.job_id)
+    answer = RosterImported(
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        job_id=result.job_id,
+    )
     return answer.model_dump(), 201
 
 
@@ -73,7 +103,16 @@ def fix_phone(id_number: str) -> dict[str, object]:
 
 @bp.post("/insured/<id_number>/password-reset")
 @role_required("admin")
-@documented(answer=Ok, summary="Send a new initial payment password and lift any lock")
+@documented(
+    body=PasswordResetBody,
+    answer=PasswordResetAnswer,
+    summary="A new initial payment password (SMS, another phone, or on screen once); lifts a lock",
+)
 def password_reset(id_number: str) -> dict[str, object]:
-    roster.reset_password(uow(), id_number, actor=actor())
-    return Ok().model_dump()
+    form = parse(PasswordResetBody) if request.get_data() else PasswordResetBody()
+    reset = roster.reset_password(
+        uow(), id_number, actor=actor(), deliver=form.deliver, phone=form.phone
+    )
+    if reset.password is None:
+        return Ok().model_dump()
+    return PasswordResetAnswer(password=reset.password).model_dump()

@@ -42,6 +42,7 @@ HANDLE_BYTES = 16
 CODE_ID_BYTES = 16
 MAX_TIME = 2**40  # seconds since the epoch; far beyond any real date, keeps ints bounded
 MAX_COUNTER = 2**63 - 1  # fits a signed 64-bit column
+MIN_COUNTER = 1  # a kit's first code is 1 (docs/qr-format.md); 0 is "none used yet" on the server
 
 # A version prefix is upper-case letters and digits then a colon; one other than EC1 is a code
 # of another (future) format, anything else is not a code at all.
@@ -277,7 +278,7 @@ def _presentation_claims(item: Any) -> PresentationClaims:
         code_id=_bytes(item[P_CODE_ID], CODE_ID_BYTES, "code id"),
         issued_at=_int(item[P_ISSUED_AT], MAX_TIME, "issued-at"),
         expires_at=_int(item[P_EXPIRES_AT], MAX_TIME, "expires"),
-        counter=_int(item[P_COUNTER], MAX_COUNTER, "counter"),
+        counter=_int(item[P_COUNTER], MAX_COUNTER, "counter", low=MIN_COUNTER),
     )
 
 
@@ -291,7 +292,7 @@ def _check_attestation_claims(claims: AttestationClaims) -> None:
 def _check_presentation_claims(claims: PresentationClaims) -> None:
     if not 0 < claims.expires_at - claims.issued_at <= CODE_MAX_LIFETIME_SECONDS:
         raise ValueError(f"a code lives at most {CODE_MAX_LIFETIME_SECONDS} s")
-    if not 0 <= claims.counter <= MAX_COUNTER:
+    if not MIN_COUNTER <= claims.counter <= MAX_COUNTER:
         raise ValueError("counter out of range")
 
 
@@ -301,7 +302,7 @@ def _bytes(value: Any, size: int, what: str) -> bytes:
     return value
 
 
-def _int(value: Any, bound: int, what: str) -> int:
-    if not (isinstance(value, int) and 0 <= value <= bound):
-        raise QrMalformedError(reason=f"{what} is an unsigned integer up to {bound}")
+def _int(value: Any, bound: int, what: str, *, low: int = 0) -> int:
+    if not (isinstance(value, int) and low <= value <= bound):
+        raise QrMalformedError(reason=f"{what} is an integer from {low} to {bound}")
     return value

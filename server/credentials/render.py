@@ -45,5 +45,5 @@ def png(text: str, *, mask_pattern: int | None = MASK_PATTERN) -> bytes:
 
 def svg(text: str, *, mask_pattern: int | None = MASK_PATTERN) -> bytes:
     out = io.BytesIO()
-    _code(text, mask_pattern).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(out)
+    _code(text, mask_pattern).make_image(image_factory=qrcode.image.svg.SvgPathFillImage).save(out)
     return out.getvalue()

@@ -216,6 +216,7 @@ ERROR_MESSAGES_ZH: Mapping[str, str] = {
     "RELATION_NOT_ALLOWED": "不允许的亲属关系",
     "ALREADY_BOUND": "已绑定该家庭成员",
     "ALREADY_FILED": "已备案该人员",
+    "ALREADY_EXISTS": "该机构编码已存在",
 }
 ERR_MSG_MAX = 200  # err_msg is 200 characters in the spec
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.audit import record
 from server.db.models import Institution, Terminal
-from server.errors import NotFoundError, RequestValidationError, UnauthorizedError
+from server.errors import InstitutionExistsError, NotFoundError, UnauthorizedError
 from server.uow import UnitOfWork
 
 
@@ -48,7 +48,7 @@ def create_institution(
             session.flush()
             record(session, at=now, actor=actor, action="institution.created", subject=code)
     except IntegrityError as exc:
-        raise RequestValidationError("An institution with this code exists", field="code") from exc
+        raise InstitutionExistsError(field="code") from exc
     return institution
 
 

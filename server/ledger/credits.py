@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record, request_id_var
+from server.clock import beijing_date
 from server.db.dialect import insert_for
 from server.db.models import Account, Person
 from server.errors import InsuredNumberNotFoundError, InvalidAmountError, RequestValidationError
@@ -42,6 +44,20 @@ class Tally:
     skipped: int
 
 
+def check_month(month: str, *, now: datetime) -> None:
+    """Refuse a month that is not YYYY-MM or lies after the Beijing month of `now`.
+
+    A credit is money for a month that has begun; one for a later month is a typo (2062 for
+    2026) that would otherwise be unrepeatable once that month comes (VALIDATION_ERROR).
+    """
+    if not _MONTH.fullmatch(month):
+        raise RequestValidationError("month is YYYY-MM", field="month")
+    if month > f"{beijing_date(now):%Y-%m}":
+        raise RequestValidationError(
+            "month is after the current Beijing month", field="month", month=month
+        )
+
+
 def credit_month(
     uow: UnitOfWork,
     *,
@@ -52,12 +68,12 @@ def credit_month(
     """Credit each person's account for `month` once; a repeat (also a racing one) is skipped.
 
     All rows or none: an unknown ID number is INSURED_NUMBER_NOT_FOUND (details: the row
-    indexes), an amount outside 1 .. 10^10-1 fen INVALID_AMOUNT. A person twice in one
-    request is credited once, like a second request.
+    indexes), an amount outside 1 .. 10^10-1 fen INVALID_AMOUNT, a month after the current
+    Beijing month VALIDATION_ERROR. A person twice in one request is credited once, like a
+    second request.
     """
     clock = uow.clock
-    if not _MONTH.fullmatch(month):
-        raise RequestValidationError("month is YYYY-MM", field="month")
+    check_month(month, now=clock.now())
     bad = [i for i, r in enumerate(rows) if not 0 < r.amount_fen < MAX_AMOUNT_FEN]
     if bad:
         raise InvalidAmountError("Each credit is 1 .. 10^10-1 fen", rows=bad[:20])

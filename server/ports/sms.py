@@ -28,15 +28,18 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class SmsMessage:
     phone: str
-    purpose: str  # "login" | "payment_password"
+    purpose: str  # "login" | "payment_password" | "payment_password_reset"
     text: str
     code: str
     sent_at: datetime
 
 
 class SmsSender(Protocol):
-    def send(self, phone: str, purpose: str, code: str) -> None:
-        """Send `code` to `phone` for `purpose`; the sender writes the text."""
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
+        """Send `code` to `phone` for `purpose`; the sender writes the text.
+
+        `holder` (masked) names whose account the code is for, when the phone is not theirs.
+        """
         ...
 
 
@@ -45,11 +48,15 @@ _TEXTS = {
     "payment_password": (
         "【医保电子凭证】您的个人账户初始支付密码为 {code}，请尽快修改，请勿告诉他人。"
     ),
+    # a reset sent to a phone given at the counter (a relative's): name the account's holder
+    "payment_password_reset": (
+        "【医保电子凭证】{holder}的个人账户支付密码已重置为 {code}，请尽快修改，请勿告诉他人。"
+    ),
 }
 
 
-def render(purpose: str, code: str) -> str:
-    return _TEXTS[purpose].format(code=code)
+def render(purpose: str, code: str, holder: str = "") -> str:
+    return _TEXTS[purpose].format(code=code, holder=holder)
 
 
 class OutboxSmsSender:
@@ -60,8 +67,9 @@ class OutboxSmsSender:
         self._messages: list[SmsMessage] = []
         self._lock = threading.Lock()
 
-    def send(self, phone: str, purpose: str, code: str) -> None:
-        message = SmsMessage(phone, purpose, render(purpose, code), code, self._clock.now())
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
+        text = render(purpose, code, holder)
+        message = SmsMessage(phone, purpose, text, code, self._clock.now())
         with self._lock:
             self._messages.append(message)
         log.info("sms queued to outbox", extra={"phone": mask_phone(phone), "purpose": purpose})
@@ -74,7 +82,7 @@ class OutboxSmsSender:
 class LoggingSmsSender:
     """A gateway stand-in: records that a message was sent, never its code."""
 
-    def send(self, phone: str, purpose: str, code: str) -> None:
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
         log.info("sms sent", extra={"phone": mask_phone(phone), "purpose": purpose})
 
 
@@ -116,6 +124,6 @@ class QueuedSmsSender:
         self._jobs = jobs
         self._cipher = cipher
 
-    def send(self, phone: str, purpose: str, code: str) -> None:
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
         sealed = self._cipher.encrypt(code.encode()).decode()
-        self._jobs.enqueue("send_sms", phone=phone, purpose=purpose, sealed=sealed)
+        self._jobs.enqueue("send_sms", phone=phone, purpose=purpose, sealed=sealed, holder=holder)

@@ -60,10 +60,11 @@ class HttpSmsSender:
         self._backoff = backoff_seconds
         self._sleep = sleep
 
-    def send(self, phone: str, purpose: str, code: str) -> None:
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
         message_id = uuid.uuid4().hex
         message = {"message_id": message_id, "phone": phone, "template": purpose}
-        body = json.dumps({**message, "params": {"code": code}}).encode()
+        params = {"code": code, **({"holder": holder} if holder else {})}
+        body = json.dumps({**message, "params": params}).encode()
         where = {"phone": mask_phone(phone), "purpose": purpose, "message_id": message_id}
         for attempt in range(1, self._attempts + 1):
             request = urllib.request.Request(  # noqa: S310  (the URL is the operator's setting)

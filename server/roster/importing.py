@@ -22,6 +22,8 @@ BATCH = 20
 class TrackedImport:
     created: int
     updated: int
+    unchanged: int  # rows identical to the stored person (nothing written)
+    pending_password_accounts: list[int]  # accounts whose initial password the job sends
     job_id: str | None  # None: nobody is due an initial password
 
 
@@ -30,11 +32,11 @@ def import_roster(uow: UnitOfWork, rows: Sequence[RosterRow], *, actor: str) -> 
     result = import_persons(uow.session, rows, now=uow.clock.now(), actor=actor)
     due = result.pending_password_accounts
     if not due:
-        return TrackedImport(result.created, result.updated, None)
+        return TrackedImport(result.created, result.updated, result.unchanged, [], None)
     job_id = progress.new_job_id()
     progress.report(uow.store, job_id, progress.JobProgress("queued", 0, len(due)))
     uow.jobs.enqueue("initial_passwords", account_ids=list(due), job_id=job_id)
-    return TrackedImport(result.created, result.updated, job_id)
+    return TrackedImport(result.created, result.updated, result.unchanged, list(due), job_id)
 
 
 def issue_with_progress(uow: UnitOfWork, *, account_ids: Sequence[int], job_id: str) -> None:

@@ -8,6 +8,7 @@ DOMAIN.md: "Activation = real-name verification".
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 _ID = re.compile(r"^\d{17}[\dX]$")
@@ -71,6 +72,31 @@ def id_number_problem(id_number: str) -> str | None:
         date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     except ValueError:
         return "impossible birth date"
+    return None
+
+
+NAME_MAX = 64
+# Characters that reorder or hide text: the bidirectional embeddings, overrides and isolates
+# (U+202A..U+202E, U+2066..U+2069) and marks (U+200E, U+200F, U+061C). A name with them prints
+# differently from what it stores (on receipts, in the agency's pages, in a log).
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def name_problem(name: str) -> str | None:
+    """Why a roster name cannot be stored, or None: empty, too long, control or bidi characters.
+
+    Control characters (Cc: tabs, newlines, NUL; and the line and paragraph separators) break
+    receipts and CSV exports; the
+    bidirectional controls make a name display as another. The middle dot of minority names
+    (·, U+00B7) and ordinary spaces are allowed.
+    """
+    if not name.strip() or len(name) > NAME_MAX:
+        return f"must be 1-{NAME_MAX} characters"
+    for ch in name:
+        if ch in _BIDI:
+            return f"must not contain the bidirectional control U+{ord(ch):04X}"
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            return f"must not contain the control character U+{ord(ch):04X}"
     return None
 
 

@@ -23,13 +23,14 @@ from server.clock import Clock, beijing_date, beijing_midnight_after
 from server.db.models import Account, Person
 from server.errors import RateLimitedError, RequestValidationError
 from server.ports.store import ShortLivedStore
-from server.privacy import mask_id_number
+from server.privacy import mask_id_number, mask_name, mask_phone
 from server.roster.queries import person_by_id_number
 from server.roster.rules import (
     INSURANCE_TYPES,
     REGIONS,
     id_number_problem,
     is_valid_phone,
+    name_problem,
     person_type_for,
     person_type_problem,
 )
@@ -58,16 +59,18 @@ class RosterRow:
 @dataclass(frozen=True)
 class ImportResult:
     created: int
-    updated: int
+    updated: int  # existing persons whose stored row changed
     pending_password_accounts: list[int]
+    unchanged: int = 0  # existing persons the row matched exactly (nothing written)
 
 
-def _problems(row: RosterRow) -> list[str]:
+def row_problems(row: RosterRow) -> list[str]:
+    """Each reason `row` cannot be imported, as `field: reason` (empty when it can)."""
     found = []
     if (why := id_number_problem(row.id_number)) is not None:
         found.append(f"id_number: {why}")
-    if not row.name.strip() or len(row.name) > 64:
-        found.append("name: must be 1-64 characters")
+    if (why := name_problem(row.name)) is not None:
+        found.append(f"name: {why}")
     if row.phone is not None and not is_valid_phone(row.phone):
         found.append("phone: must be an 11-digit mainland mobile number")
     if row.region not in REGIONS:
@@ -96,7 +99,7 @@ def validate_rows(rows: Sequence[RosterRow]) -> None:
     bad: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
-        problems = _problems(row)
+        problems = row_problems(row)
         if row.id_number in seen:
             problems.append(f"id_number: repeats row {seen[row.id_number]}")
         seen.setdefault(row.id_number, index)
@@ -110,11 +113,16 @@ def validate_rows(rows: Sequence[RosterRow]) -> None:
         )
 
 
-def import_roster(uow: UnitOfWork, rows: Sequence[RosterRow], *, actor: str) -> ImportResult:
-    """Import rows (all or none), then queue the initial passwords of those with a phone."""
-    result = import_persons(uow.session, rows, now=uow.clock.now(), actor=actor)
-    queue_initial_passwords(uow, result.pending_password_accounts)
-    return result
+def enrolled(uow: UnitOfWork, id_numbers: Sequence[str]) -> set[str]:
+    """Which of these ID numbers the roster has (a read, in chunks of 1000)."""
+    found: set[str] = set()
+    with uow.session.begin():
+        for start in range(0, len(id_numbers), 1000):
+            chunk = list(id_numbers[start : start + 1000])
+            found.update(
+                uow.session.scalars(select(Person.id_number).where(Person.id_number.in_(chunk)))
+            )
+    return found
 
 
 def fix_phone(uow: UnitOfWork, id_number: str, phone: str, *, actor: str) -> None:
@@ -134,7 +142,7 @@ def import_persons(
 ) -> ImportResult:
     """Create or update roster persons in one transaction (all rows or none)."""
     validate_rows(rows)
-    created = updated = 0
+    created = updated = unchanged = 0
     pending: list[int] = []
     with session.begin():
         existing: dict[str, Person] = {}
@@ -179,18 +187,21 @@ def import_persons(
                 created += 1
             else:
                 person = found
-                person.name = row.name
-                person.region = row.region
-                person.insurance_type = row.insurance_type
-                person.person_type = person_type_for(row.insurance_type, row.person_type)
-                person.face_template = template
-                person.updated_at = now
-                if row.phone is not None:
-                    person.phone = row.phone
+                if _changes(person, row, template):
+                    person.name = row.name
+                    person.region = row.region
+                    person.insurance_type = row.insurance_type
+                    person.person_type = person_type_for(row.insurance_type, row.person_type)
+                    person.face_template = template
+                    person.updated_at = now
+                    if row.phone is not None:
+                        person.phone = row.phone
+                    updated += 1
+                else:
+                    unchanged += 1
                 account = accounts[person.id]
                 if person.phone and account.password_hash is None:
                     account.password_pending = True
-                updated += 1
         session.add_all([p for p, _ in new_pairs])
         session.flush()
         for person, account in new_pairs:
@@ -200,9 +211,27 @@ def import_persons(
         pending = [a.id for _, a in new_pairs if a.password_pending]
         pending += [a.id for a in accounts.values() if a.password_pending]
         record(
-            session, at=now, actor=actor, action="roster.import", created=created, updated=updated
+            session,
+            at=now,
+            actor=actor,
+            action="roster.import",
+            created=created,
+            updated=updated,
+            unchanged=unchanged,
         )
-    return ImportResult(created, updated, pending)
+    return ImportResult(created, updated, pending, unchanged)
+
+
+def _changes(person: Person, row: RosterRow, template: bytes) -> bool:
+    """Whether importing `row` would change the stored person (an empty phone keeps the old)."""
+    return (
+        person.name != row.name
+        or person.region != row.region
+        or person.insurance_type != row.insurance_type
+        or person.person_type != person_type_for(row.insurance_type, row.person_type)
+        or bytes(person.face_template) != template
+        or (row.phone is not None and person.phone != row.phone)
+    )
 
 
 def set_phone(session: Session, id_number: str, phone: str, *, now: datetime, actor: str) -> int:
@@ -286,17 +315,48 @@ def count_lookup(store: ShortLivedStore, clock: Clock, *, user_id: int) -> None:
         raise RateLimitedError("Too many roster lookups today", retry_after=day_left)
 
 
-def reset_password(uow: UnitOfWork, id_number: str, *, actor: str) -> int:
-    """The counter's reset: mark a new initial password due and lift any lock.
+@dataclass(frozen=True)
+class PasswordReset:
+    account_id: int
+    password: str | None  # only when the desk shows it on screen (deliver="screen")
 
-    Returns the account id whose new password `issue_pending_passwords` sends.
+
+def reset_password(
+    uow: UnitOfWork,
+    id_number: str,
+    *,
+    actor: str,
+    deliver: str | None = None,
+    phone: str | None = None,
+) -> PasswordReset:
+    """The counter's reset: a new initial password, and any lock lifted.
+
+    Without `deliver` or `phone` (or with deliver="sms" alone) the password goes by SMS to the
+    roster phone, as a pending initial password (VALIDATION_ERROR when the person has none).
+    A person without a phone (a relative at the desk) gets it either on screen, returned here
+    once and never logged (deliver="screen"), or by SMS to a `phone` given for this reset only,
+    whose text names the masked holder. A phone with deliver="screen", or an invalid phone, is
+    VALIDATION_ERROR; an unknown ID number NOT_FOUND.
     """
+    if deliver not in (None, "sms", "screen"):
+        raise RequestValidationError("deliver is sms or screen", field="deliver")
+    if phone is not None and deliver == "screen":
+        raise RequestValidationError("A phone goes with deliver=sms", field="phone")
+    if phone is not None and not is_valid_phone(phone):
+        raise RequestValidationError(
+            "phone must be an 11-digit mainland mobile number", field="phone"
+        )
+    if deliver == "screen" or phone is not None:
+        return _reset_at_desk(uow, id_number, actor=actor, to_phone=phone)
     session, store, clock = uow.session, uow.store, uow.clock
     now = clock.now()
     with session.begin():
         person = person_by_id_number(session, id_number)
         if not person.phone:
-            raise RequestValidationError("Set the person's phone first; the password goes by SMS")
+            raise RequestValidationError(
+                "The person has no phone: show the password on screen (deliver=screen) "
+                "or give a phone for this reset"
+            )
         account = session.scalar(select(Account).where(Account.person_id == person.id))
         assert account is not None
         account.password_pending = True
@@ -306,4 +366,41 @@ def reset_password(uow: UnitOfWork, id_number: str, *, actor: str) -> int:
         account_id = account.id
     lift_lock(store, account_id, clock)
     queue_initial_passwords(uow, [account_id])
-    return account_id
+    return PasswordReset(account_id, None)
+
+
+def _reset_at_desk(
+    uow: UnitOfWork, id_number: str, *, actor: str, to_phone: str | None
+) -> PasswordReset:
+    """Set a new initial password now: shown on screen (to_phone None) or texted to to_phone.
+
+    The hash is made before the transaction (it is slow); a pending initial password of the
+    same account is superseded (its job finds nothing pending).
+    """
+    session, store, clock = uow.session, uow.store, uow.clock
+    password = new_initial_password()
+    digest = uow.hasher.hash(password)
+    now = clock.now()
+    with session.begin():
+        person = person_by_id_number(session, id_number)
+        account = session.scalar(select(Account).where(Account.person_id == person.id))
+        assert account is not None
+        account.password_hash = digest
+        account.password_pending = False
+        account.password_is_initial = True
+        account.password_changed_at = now
+        holder = f"{mask_name(person.name)}（{mask_id_number(id_number)}）"
+        record(
+            session,
+            at=now,
+            actor=actor,
+            action="password.reset",
+            subject=mask_id_number(id_number),
+            delivered="screen" if to_phone is None else f"sms:{mask_phone(to_phone)}",
+        )
+        account_id = account.id
+    lift_lock(store, account_id, clock)
+    if to_phone is None:
+        return PasswordReset(account_id, password)
+    uow.sms.send(to_phone, "payment_password_reset", password, holder=holder)
+    return PasswordReset(account_id, None)

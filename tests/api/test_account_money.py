@@ -165,7 +165,7 @@ def test_a_premium_is_paid_only_when_the_account_covers_all_of_it(
     r = p.phone.post("/supplementary-insurance/purchases", body)
     assert r.status_code == 422 and error_code(r) == "INSUFFICIENT_BALANCE"
     assert balance(p) == 10000
-    assert credit(clerk, "2026-12", (p.spec, 10000)).status_code == 201
+    assert credit(clerk, "2026-10", (p.spec, 10000)).status_code == 201
     r = p.phone.post("/supplementary-insurance/purchases", body)
     assert r.status_code == 201, r.get_json()
     assert balance(p) == 500

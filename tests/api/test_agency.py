@@ -3,15 +3,20 @@
 from tests.actors import PersonSpec, Phone, bearer, error_code, id_number
 
 
+def counts(r):
+    """What an import answer says it did (its job_id aside)."""
+    return {k: r.get_json()[k] for k in ("created", "updated", "unchanged")}
+
+
 def test_import_creates_then_updates_and_texts_initial_passwords(client, clerk):
     a, b = PersonSpec("甲", "13900000201"), PersonSpec("乙", None)
     r = clerk.import_persons(a, b)
-    assert r.status_code == 201
-    assert (r.get_json()["created"], r.get_json()["updated"]) == (2, 0)
+    assert r.status_code == 201 and counts(r) == {"created": 2, "updated": 0, "unchanged": 0}
     password = Phone(client, a.phone).initial_password()
     assert len(password) == 6 and password.isdigit()
+    a.region = "310000"
     r = clerk.import_persons(a)
-    assert (r.get_json()["created"], r.get_json()["updated"]) == (0, 1)
+    assert counts(r) == {"created": 0, "updated": 1, "unchanged": 0}
     # re-importing does not send a second initial password
     assert len(Phone(client, a.phone).outbox("payment_password")) == 1
 
@@ -34,7 +39,31 @@ def test_each_bad_row_is_named_and_nothing_of_the_call_is_written(client, clerk)
     assert bad_check.id_number not in r.get_data(as_text=True)
     # nothing was written: the good row imports as new afterwards, and nobody got a password
     assert Phone(client, good.phone).outbox("payment_password") == []
-    assert clerk.import_persons(good).get_json()["created"] == 1
+    assert counts(clerk.import_persons(good)) == {"created": 1, "updated": 0, "unchanged": 0}
+
+
+def test_reimporting_identical_rows_reports_them_unchanged(client, clerk):
+    a, b = PersonSpec("丙", "13900000207"), PersonSpec("丁", None)
+    clerk.import_persons(a, b)
+    r = clerk.import_persons(a, b)
+    assert r.status_code == 201 and counts(r) == {"created": 0, "updated": 0, "unchanged": 2}
+    # an empty phone keeps the stored one, so it is no change either
+    a_without_phone = PersonSpec("丙", None, id_number=a.id_number)
+    assert clerk.import_persons(a_without_phone).get_json()["unchanged"] == 1
+    b.phone = "13900000208"
+    assert counts(clerk.import_persons(b)) == {"created": 0, "updated": 1, "unchanged": 0}
+
+
+def test_a_name_with_a_bidi_override_or_a_newline_is_refused_with_its_row(client, clerk):
+    good = PersonSpec("好", None)
+    spoof = PersonSpec("\u202e英秀王", None)
+    broken = PersonSpec("王\n五", None)
+    r = clerk.import_persons(good, spoof, broken)
+    assert r.status_code == 400 and error_code(r) == "VALIDATION_ERROR"
+    rows = {row["index"]: row["problems"] for row in r.get_json()["error"]["details"]["rows"]}
+    assert set(rows) == {1, 2}
+    assert rows[1][0].startswith("name: ") and "U+202E" in rows[1][0]
+    assert "U+000A" in rows[2][0]
 
 
 def test_more_than_ten_thousand_rows_are_refused(client, clerk):
@@ -82,8 +111,6 @@ def test_institution_kind_and_duplicate_code_are_checked(client, clerk):
         ).status_code
         == 201
     )
-    assert (
-        error_code(clerk.post("/institutions", {"code": "P1", "name": "Again", "kind": "pharmacy"}))
-        == "VALIDATION_ERROR"
-    )
+    again = clerk.post("/institutions", {"code": "P1", "name": "Again", "kind": "pharmacy"})
+    assert again.status_code == 409 and error_code(again) == "ALREADY_EXISTS"
     assert error_code(clerk.post("/terminals", {"institution_code": "nope"})) == "NOT_FOUND"

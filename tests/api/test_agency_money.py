@@ -23,9 +23,22 @@ def test_a_person_is_credited_once_per_month(client: FlaskClient, clerk: Clerk) 
     r = credit(clerk, "2026-11", (p.spec, 30000))
     assert r.get_json() == {"credited": 0, "skipped": 1}
     assert balance(p) == 30000
-    r = credit(clerk, "2026-12", (p.spec, 30000))
+    r = credit(clerk, "2026-10", (p.spec, 30000))
     assert r.get_json() == {"credited": 1, "skipped": 0}
     assert balance(p) == 60000
+
+
+def test_a_credit_for_a_month_after_the_beijing_month_is_refused(
+    client: FlaskClient, clerk: Clerk, clock: FrozenClock
+) -> None:
+    p = insured_with_money(client, clerk, "钱多", "13900000009", 0)
+    r = credit(clerk, "2026-12", (p.spec, 30000))
+    assert r.status_code == 400 and error_code(r) == "VALIDATION_ERROR"
+    assert r.get_json()["error"]["details"]["field"] == "month"
+    assert balance(p) == 0
+    # 00:30 on 1 December in Beijing is still 30 November in UTC
+    clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=BEIJING))
+    assert credit(clerk, "2026-12", (p.spec, 30000)).status_code == 201
 
 
 def test_an_unknown_id_number_credits_nobody(client: FlaskClient, clerk: Clerk) -> None:

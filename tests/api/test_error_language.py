@@ -17,7 +17,10 @@ def test_the_same_refusal_in_chinese_and_in_english_has_the_same_code(client):
 def test_a_domain_refusal_is_worded_from_the_catalogue(client, clerk):
     r = clerk.post("/terminals", {"institution_code": "NOPE"})
     assert r.status_code == 404 and error_code(r) == "NOT_FOUND"
-    assert r.get_json()["error"]["message"] == CATALOGUE["NOT_FOUND"]["zh"]
+    # Chinese first, then the raise site's own detail (which institution was missing)
+    assert r.get_json()["error"]["message"] == (
+        f"{CATALOGUE['NOT_FOUND']['zh']}（No institution with this code）"
+    )
     r = client.post(
         "/api/v1/admin/terminals",
         json={"institution_code": "NOPE"},

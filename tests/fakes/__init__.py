@@ -8,7 +8,7 @@ class RecordingSmsSender:
 
     sent: list[tuple[str, str, str]] = []  # noqa: RUF012  (shared on purpose: tests read it)
 
-    def send(self, phone: str, purpose: str, code: str) -> None:
+    def send(self, phone: str, purpose: str, code: str, *, holder: str = "") -> None:
         RecordingSmsSender.sent.append((phone, purpose, code))
 
 

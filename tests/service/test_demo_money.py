@@ -19,6 +19,8 @@ def test_the_demo_persons_have_money_and_cards_and_a_rerun_adds_none(
     w = app.extensions["wiring"]
     lines = list(demo.load_demo(w))
     assert any("/api/v1/terminal/settlements" in line for line in lines)
+    admin = w.settings
+    assert any(f"{admin.admin_username} / {admin.admin_password}" in line for line in lines)
     list(demo.load_demo(w))  # a second run changes nothing
     with w.db.sessions() as s:
         balances = dict(

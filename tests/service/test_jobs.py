@@ -10,7 +10,8 @@ import pytest
 
 from server import jobs
 from server.ports.jobs import RqJobs, ThreadJobs
-from server.roster.service import RosterRow, fix_phone, import_roster
+from server.roster.importing import import_roster
+from server.roster.service import RosterRow, fix_phone
 from tests.actors import Clerk, PersonSpec, Phone, face
 from tests.conftest import REDIS_URL, _empty_shared_state
 

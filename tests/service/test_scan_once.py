@@ -68,6 +68,20 @@ def test_each_stateful_published_case_holds_in_the_service(app, client, clerk, c
                 expires_at=datetime.fromtimestamp(BUILD.KIT_EXPIRES_AT, UTC),
             )
         )
+        s.add(  # the device's next kit, for "renewed kit starts again"
+            OfflineKit(
+                id="vector-kit-renewed",
+                handle=BUILD.RENEWED_HANDLE,
+                credential_id=credential.id,
+                person_id=credential.person_id,
+                kid=BUILD.SERVER.kid,
+                attestation=BUILD.renewed_kit(),
+                device_public_key=BUILD.public_raw(BUILD.DEVICE),
+                is_server_held=False,
+                issued_at=datetime.fromtimestamp(BUILD.KIT_ISSUED_AT + 1, UTC),
+                expires_at=datetime.fromtimestamp(BUILD.KIT_EXPIRES_AT, UTC),
+            )
+        )
         if case.get("revoked_handles"):
             s.execute(update(Credential).values(status="revoked"))
     for step in case["steps"]:

@@ -1,6 +1,6 @@
 import pytest
 
-from server.roster.rules import id_check_digit, id_number_problem, is_valid_phone
+from server.roster.rules import id_check_digit, id_number_problem, is_valid_phone, name_problem
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,28 @@ def test_invalid_id_numbers_say_why(number, why):
 )
 def test_mainland_mobile_numbers(phone, ok):
     assert is_valid_phone(phone) is ok
+
+
+@pytest.mark.parametrize("name", ["王秀英", "阿依古丽·买买提", "Anna Li", "李" * 64])
+def test_ordinary_names_have_no_problem(name):
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("", "1-64"),
+        ("   ", "1-64"),
+        ("李" * 65, "1-64"),
+        ("王\n五", "control character U+000A"),
+        ("王\t五", "control character U+0009"),
+        ("王\x00五", "control character U+0000"),
+        ("王\u2028五", "control character U+2028"),
+        ("\u202e英秀王", "bidirectional control U+202E"),
+        ("王\u2066五\u2069", "bidirectional control U+2066"),
+        ("王\u200f五", "bidirectional control U+200F"),
+    ],
+)
+def test_a_name_with_control_or_bidi_characters_is_refused(name, why):
+    problem = name_problem(name)
+    assert problem is not None and why in problem

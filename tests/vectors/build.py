@@ -80,6 +80,14 @@ def attest(claims: ec1.AttestationClaims | None = None, server: ServerKey = SERV
     return ec1.sign_attestation(server.private_key, server.kid_raw, claims or kit_claims())
 
 
+RENEWED_HANDLE = bytes(16 * [0xBB])
+
+
+def renewed_kit() -> bytes:
+    """The device's next kit (a new handle, the same device key), issued a second later."""
+    return attest(kit_claims(handle=RENEWED_HANDLE, issued_at=KIT_ISSUED_AT + 1))
+
+
 def code(
     attestation: bytes | None = None,
     claims: ec1.PresentationClaims | None = None,
@@ -96,6 +104,23 @@ def _raw_sign1(
     protected_bytes = cbor_encode(protected)
     signature = key.sign(cose.sig_structure(protected_bytes, aad, payload))
     return cose.Sign1(protected_bytes, payload, signature).encode()
+
+
+def _raw_attestation(item: dict[int, Any]) -> bytes:
+    """An attestation with any payload map, signed by the published key (what no server makes)."""
+    protected = {cose.HEADER_ALG: cose.ALG_EDDSA, cose.HEADER_KID: SERVER.kid_raw}
+    return _raw_sign1(cbor_encode(item), protected, SERVER.private_key, b"")
+
+
+def _raw_code(attestation: bytes, item: dict[int, Any]) -> str:
+    """A code whose presentation payload is any map, signed by the device for `attestation`."""
+    presentation = _raw_sign1(
+        cbor_encode(item),
+        {cose.HEADER_ALG: cose.ALG_EDDSA},
+        DEVICE,
+        ec1.presentation_aad(attestation),
+    )
+    return ec1.encode_code(attestation, presentation)
 
 
 def _text(cbor_bytes: bytes) -> str:
@@ -211,6 +236,18 @@ def negative() -> dict[str, Any]:
     kit_ended = attest(kit_claims(expires_at=NOW - 30))
     kit_future = attest(kit_claims(issued_at=NOW + 31, expires_at=NOW + 3 * 24 * 3600))
     iat, exp = CODE_ISSUED_AT, CODE_EXPIRES_AT
+    shown = code_claims().to_cbor_item()
+    kit_item = kit_claims().to_cbor_item()
+    counter_zero = _raw_code(attestation, shown | {ec1.P_COUNTER: 0})
+    counter_too_big = _raw_code(attestation, shown | {ec1.P_COUNTER: 2**63})
+    counter_largest = _raw_code(attestation, shown | {ec1.P_COUNTER: 2**63 - 1})
+    extra_presentation_label = _raw_code(attestation, shown | {5: 0})
+    extra_kit = _raw_attestation(kit_item | {7: 0})
+    short_handle = _raw_attestation(kit_item | {ec1.A_HANDLE: HANDLE[:3]})
+    role_two = _raw_attestation(kit_item | {ec1.A_ROLE: 2, ec1.A_PRESENTER: bytes(16)})
+    proxy = attest(kit_claims(role=ec1.ROLE_PROXY, presenter=bytes(16 * [0x99])))
+    renewed = renewed_kit()
+    first_of_renewed = code(renewed, code_claims(code_id=bytes(16 * [0x88]), counter=1))
 
     cases = [
         _case("worked code", "the worked code, at its time", [(good, NOW, None)]),
@@ -335,6 +372,42 @@ def negative() -> dict[str, Any]:
             [(code(kit_future), NOW, "QR_NOT_YET_VALID")],
         ),
         _case(
+            "counter 0",
+            "a kit's counter starts at 1",
+            [(counter_zero, NOW, "QR_MALFORMED")],
+        ),
+        _case(
+            "counter 2^63",
+            "one above the largest counter",
+            [(counter_too_big, NOW, "QR_MALFORMED")],
+        ),
+        _case("counter 2^63-1", "the largest counter", [(counter_largest, NOW, None)]),
+        _case(
+            "extra presentation label",
+            "label 5 in the presentation payload",
+            [(extra_presentation_label, NOW, "QR_MALFORMED")],
+        ),
+        _case(
+            "extra attestation label",
+            "label 7 in the attestation payload, signed by the published key",
+            [(code(extra_kit), NOW, "QR_MALFORMED")],
+        ),
+        _case(
+            "3-byte handle",
+            "a handle is 16 bytes",
+            [(code(short_handle), NOW, "QR_MALFORMED")],
+        ),
+        _case(
+            "role 2",
+            "role is 0 (self) or 1 (proxy)",
+            [(code(role_two), NOW, "QR_MALFORMED")],
+        ),
+        _case(
+            "proxy code",
+            "role 1 with its presenter (亲情账户)",
+            [(code(proxy), NOW, None)],
+        ),
+        _case(
             "same code twice",
             "a second scan of one code",
             [(good, NOW, None), (good, NOW + 5, "QR_ALREADY_USED")],
@@ -356,6 +429,12 @@ def negative() -> dict[str, Any]:
             "counter grew",
             "the next code of the same device",
             [(good, NOW, None), (next_code, NOW, None)],
+            stateful=True,
+        ),
+        _case(
+            "renewed kit starts again",
+            "the counter is per kit: a new kit's first code carries 1",
+            [(good, NOW, None), (first_of_renewed, NOW, None)],
             stateful=True,
         ),
         _case(

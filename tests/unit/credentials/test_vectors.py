@@ -148,3 +148,11 @@ def test_the_corpus_covers_every_error_a_code_can_give() -> None:
         "QR_ALREADY_USED",
         "CREDENTIAL_REVOKED",
     }
+
+
+def test_the_format_document_lists_every_case_with_its_answer() -> None:
+    text = (ROOT / "docs" / "qr-format.md").read_text(encoding="utf-8")
+    for case in CASES["cases"]:
+        answers = " then ".join(f"`{s['expect'] or 'accepted'}`" for s in case["steps"])
+        row = f"| {case['name']} | {case['why']} | {case['keys']} | {answers} |"
+        assert row in text, row

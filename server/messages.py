@@ -108,8 +108,8 @@ def localize(
     """The message for `code` in the caller's language.
 
     `message` is the raise site's English text and `generic` its class's default text: a
-    message other than the default says more, so English keeps it and Chinese adds it. A code missing from the
-    catalogue (a bug the tests catch) keeps its message.
+    message other than the default says more, so English keeps it and Chinese adds it. A code
+    missing from the catalogue (a bug the tests catch) keeps its message.
     """
     texts = CATALOGUE.get(code)
     if texts is None:

@@ -29,6 +29,10 @@ def test_concurrent_settlements_leave_the_year_equal_to_the_sum_of_their_deltas(
 ) -> None:
     t = till(clerk)
     p = insured_with_money(client, clerk, "并发", "13900001201", 0)
+    # Under the password-free limit (限额免密): twenty payments in flight at once would otherwise
+    # count as twenty password attempts in flight, which the attempt limit rightly refuses.
+    limit = {"limit_fen": 50000, "payment_password": p.password}
+    assert p.phone.put("/account/password-free-limit", limit).status_code == 200
     start = threading.Barrier(N)
 
     def settle(_: int) -> int:
@@ -43,7 +47,6 @@ def test_concurrent_settlements_leave_the_year_equal_to_the_sum_of_their_deltas(
                 "medium": "card",
                 "card_no": p.card_no,
                 "total_fen": 50000,
-                "payment_password": p.password,
             },
         )
         assert r.status_code == 201, r.get_json()

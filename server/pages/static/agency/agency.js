@@ -189,7 +189,7 @@ async function uploadWorkbook(file) {
   setBar("import-progress", answer.count, answer.count);
   setBar("sms-progress", 0, 0);
   if (answer.job_id) await followJobs([answer.job_id]);
-  say(`导入完成：新增 ${answer.created} 人，更新 ${answer.updated} 人`, true);
+  say(`导入完成：新增 ${answer.created} 人，更新 ${answer.updated} 人，未变 ${answer.unchanged ?? 0} 人`, true);
 }
 
 $("roster-form").addEventListener("submit", async (event) => {
@@ -223,18 +223,20 @@ $("roster-form").addEventListener("submit", async (event) => {
     let done = 0;
     let created = 0;
     let updated = 0;
+    let unchanged = 0;
     const jobs = [];
     for (let i = 0; i < persons.length; i += BATCH_ROWS) {
       const batch = persons.slice(i, i + BATCH_ROWS);
       const answer = await api("POST", "/insured", { persons: batch });
       created += answer.created;
       updated += answer.updated;
+      unchanged += answer.unchanged ?? 0;
       if (answer.job_id) jobs.push(answer.job_id);
       done += batch.length;
       setBar("import-progress", done, persons.length);
     }
     if (jobs.length) await followJobs(jobs);
-    say(`导入完成：新增 ${created} 人，更新 ${updated} 人`, true);
+    say(`导入完成：新增 ${created} 人，更新 ${updated} 人，未变 ${unchanged} 人`, true);
   } catch (e) {
     sayError(e);
   }

@@ -28,9 +28,12 @@ timeout = 30
 graceful_timeout = 20
 # Request line and headers: gunicorn answers an oversize one itself (414/431, as HTML, before the
 # app sees it); docs/operations.md shows the front proxy's rule that answers them in the envelope.
-limit_request_line = 4094
-limit_request_fields = 100
-limit_request_field_size = 8190
+# gunicorn's own ceilings sit above the app's (server/http.py: 4,094-byte request line, 100
+# headers, 8,190 bytes a header), so a request between the two gets the app's envelope; gunicorn
+# answers (in HTML) only what is past these.
+limit_request_line = 8190
+limit_request_fields = 200
+limit_request_field_size = 16380
 # The national HIS gateway signs with `_api_*` headers, which gunicorn 22+ drops by default
 # (docs/his-interface.md). Nothing in the app trusts a header whose `_`/`-` spelling could be
 # confused (no forwarded-for style header is read without PROXY_HOPS), so keep them.

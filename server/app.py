@@ -56,7 +56,7 @@ def register_wiring(app: Flask, settings: Settings, clock: Clock) -> None:
 def register_limits(app: Flask) -> None:
     from flask import request
 
-    from server.http import refuse_nul_in_url
+    from server.http import refuse_nul_in_url, refuse_oversized_request
     from server.web import throttle
 
     settings: Settings = app.extensions["wiring"].settings
@@ -69,6 +69,7 @@ def register_limits(app: Flask) -> None:
     def _limits() -> None:
         if request.endpoint in LARGE_BODY_ENDPOINTS:
             request.max_content_length = MAX_IMPORT_BODY_BYTES
+        refuse_oversized_request()
         refuse_nul_in_url()
 
     throttle.init_app(

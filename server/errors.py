@@ -54,6 +54,14 @@ class PayloadTooLargeError(AppError):
     code, status, default_message = "PAYLOAD_TOO_LARGE", 413, "The request body is too large"
 
 
+class UriTooLongError(AppError):
+    code, status, default_message = "URI_TOO_LONG", 414, "The request line is too long"
+
+
+class HeadersTooLargeError(AppError):
+    code, status, default_message = "HEADERS_TOO_LARGE", 431, "Too many or too large headers"
+
+
 class RateLimitedError(AppError):
     code, status, default_message = "RATE_LIMITED", 429, "Too many requests; try again later"
 
@@ -210,6 +218,8 @@ NON_CONTRACT_CODES = frozenset(
         "INTERNAL_ERROR",
         "METHOD_NOT_ALLOWED",
         "PAYLOAD_TOO_LARGE",
+        "URI_TOO_LONG",
+        "HEADERS_TOO_LARGE",
         "ALREADY_BOUND",
         "ALREADY_FILED",
         "ALREADY_EXISTS",  # an institution code registered twice

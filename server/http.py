@@ -17,7 +17,12 @@ from flask import request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.errors import ForbiddenError, RequestValidationError
+from server.errors import (
+    ForbiddenError,
+    HeadersTooLargeError,
+    RequestValidationError,
+    UriTooLongError,
+)
 
 # Bounds on what reaches pydantic and the database (issue 10, finding 6): no body of ours nests
 # deeper than a few levels, and PostgreSQL refuses a NUL in text (a 500 before this check).
@@ -85,6 +90,30 @@ def check_json(data: object) -> None:
 def parse_query(model: type[M]) -> M:
     """The query string as `model` (values arrive as text, so the model converts them)."""
     return model.model_validate(request.args.to_dict(), strict=False)
+
+
+# The request line and headers the app accepts; gunicorn.conf.py lets a little more through so
+# that these answers come in the envelope (gunicorn's own refusals past its limits are HTML).
+MAX_REQUEST_LINE_BYTES = 4094
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 8190
+
+
+def refuse_oversized_request() -> None:
+    """URI_TOO_LONG (414) or HEADERS_TOO_LARGE (431) past the limits above (a before_request
+    hook)."""
+    env = request.environ
+    target = env.get("RAW_URI") or (
+        env.get("PATH_INFO", "") + ("?" + env["QUERY_STRING"] if env.get("QUERY_STRING") else "")
+    )
+    line = f"{request.method} {target} {env.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
+    if len(line.encode("latin-1", "replace")) > MAX_REQUEST_LINE_BYTES:
+        raise UriTooLongError()
+    headers = list(request.headers.items())
+    if len(headers) > MAX_HEADERS:
+        raise HeadersTooLargeError(limit=MAX_HEADERS)
+    if any(len(name) + 2 + len(value) > MAX_HEADER_BYTES for name, value in headers):
+        raise HeadersTooLargeError(limit_bytes=MAX_HEADER_BYTES)
 
 
 def refuse_nul_in_url() -> None:

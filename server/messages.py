@@ -23,6 +23,8 @@ CATALOGUE: Final[dict[str, dict[Language, str]]] = {
     "NOT_FOUND": {"zh": "未找到", "en": "Not found"},
     "METHOD_NOT_ALLOWED": {"zh": "不支持此请求方法", "en": "Method not allowed here"},
     "PAYLOAD_TOO_LARGE": {"zh": "请求内容过大", "en": "The request body is too large"},
+    "URI_TOO_LONG": {"zh": "请求地址过长", "en": "The request line is too long"},
+    "HEADERS_TOO_LARGE": {"zh": "请求头过多或过大", "en": "Too many or too large headers"},
     "RATE_LIMITED": {"zh": "请求过于频繁，请稍后再试", "en": "Too many requests; try again later"},
     "SERVICE_UNAVAILABLE": {
         "zh": "所需服务暂不可用，本次未做任何处理，请重试",

@@ -185,6 +185,8 @@ ERROR_MESSAGES_ZH: Mapping[str, str] = {
     "NOT_FOUND": "记录不存在",
     "METHOD_NOT_ALLOWED": "不支持的请求方法",
     "PAYLOAD_TOO_LARGE": "报文过大",
+    "URI_TOO_LONG": "请求地址过长",
+    "HEADERS_TOO_LARGE": "请求头过多或过大",
     "RATE_LIMITED": "请求过于频繁，请稍后再试",
     "SERVICE_UNAVAILABLE": "依赖的服务暂不可用，本次未做任何处理，请重试",
     "OUTCOME_UNKNOWN": "结算结果未知，请用相同的报文ID重发以取得实际结果，切勿另收现金",

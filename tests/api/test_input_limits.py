@@ -91,3 +91,14 @@ def test_a_500_logs_the_request_id_and_the_type_never_the_message(app, caplog):
     assert r.headers["X-Request-ID"] == "req-500"
     assert "110101199003070014" not in caplog.text
     assert "张三" not in caplog.text
+
+
+def test_an_oversized_request_line_or_header_set_is_refused_in_the_envelope(client):
+    r = client.get("/healthz?" + "a" * 5000)
+    assert r.status_code == 414 and r.get_json()["error"]["code"] == "URI_TOO_LONG"
+    many = {f"X-H{i}": "1" for i in range(101)}
+    r = client.get("/healthz", headers=many)
+    assert r.status_code == 431 and r.get_json()["error"]["code"] == "HEADERS_TOO_LARGE"
+    r = client.get("/healthz", headers={"X-Big": "a" * 9000})
+    assert r.status_code == 431 and r.get_json()["error"]["code"] == "HEADERS_TOO_LARGE"
+    assert client.get("/healthz", headers={"X-Ok": "a" * 8000}).status_code == 200

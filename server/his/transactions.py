@@ -5,489 +5,65 @@ in fen); each `*_output` takes plain values and returns the output node, money a
 yuan. The settlement output checks the identities that must hold to the fen:
 medfee = fund + person + hospital, person = account + cash, mutual aid inside account.
 docs/his-interface.md, "Transactions".
+
+The readers are in server/his/readers.py, the output builders in server/his/outputs.py; this
+module re-exports both, so `from server.his import transactions as tx` keeps working.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
-
-from server.his.codes import (
-    CLR_TYPES,
-    PSN_SETLWAYS,
-    AccountUse,
-    account_use,
-    check_code,
-    check_ecredential_cert,
-    check_insutype,
+from server.his.outputs import (
+    Insurance,
+    Settled,
+    Totals,
+    fee_result_output,
+    person_output,
+    reconciliation_output,
+    registration_output,
+    settlement_output,
+    sign_in_output,
 )
-from server.his.envelope import text_or_none
-from server.his.errors import HisInputError
-from server.his.money import fen_to_yuan, parse_count, parse_price, yuan_to_fen
+from server.his.readers import (
+    REVERSIBLE_INFNOS,
+    FeeLine,
+    PersonQuery,
+    Reconciliation,
+    Refs,
+    Reversal,
+    SettlementRequest,
+    SignIn,
+    read_fee_details,
+    read_person_query,
+    read_reconciliation,
+    read_refs,
+    read_reversal,
+    read_settlement,
+    read_sign_in,
+)
 
-
-def _node(input_: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    """The input's node `name` (an object); a JSON string holding one is tolerated."""
-    node = input_.get(name)
-    if node is None:
-        raise HisInputError(name, "缺少输入节点")
-    if not isinstance(node, Mapping):
-        raise HisInputError(name, "输入节点应为JSON对象")
-    return node
-
-
-def _text(node: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
-    try:
-        value = text_or_none(node.get(name))
-    except HisInputError:
-        raise HisInputError(name, "应为字符串") from None
-    if value is None and required:
-        raise HisInputError(name, "不能为空")
-    return value
-
-
-def _req(node: Mapping[str, Any], name: str) -> str:
-    value = _text(node, name)
-    assert value is not None
-    return value
-
-
-# --- 9001 sign-in ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SignIn:
-    opter_no: str
-    mac: str | None
-    ip: str | None
-
-
-def read_sign_in(input_: Mapping[str, Any]) -> SignIn:
-    """`{signIn: {opter_no, mac, ip}}`."""
-    node = _node(input_, "signIn")
-    return SignIn(
-        opter_no=_req(node, "opter_no"),
-        mac=_text(node, "mac", required=False),
-        ip=_text(node, "ip", required=False),
-    )
-
-
-def sign_in_output(*, sign_time: str, sign_no: str) -> dict[str, Any]:
-    """`{signinoutb: {sign_time: "yyyy-MM-dd HH:mm:ss", sign_no}}`."""
-    return {"signinoutb": {"sign_time": sign_time, "sign_no": sign_no}}
-
-
-# --- 1101 person info -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PersonQuery:
-    ec_token: str
-    certno: str | None
-    psn_name: str | None
-
-
-def read_person_query(input_: Mapping[str, Any]) -> PersonQuery:
-    """`{data: {mdtrt_cert_type: "01", mdtrt_cert_no: <ecToken>, ...}}`."""
-    node = _node(input_, "data")
-    check_ecredential_cert(_text(node, "mdtrt_cert_type", required=False))
-    return PersonQuery(
-        ec_token=_req(node, "mdtrt_cert_no"),
-        certno=_text(node, "certno", required=False),
-        psn_name=_text(node, "psn_name", required=False),
-    )
-
-
-@dataclass(frozen=True)
-class Insurance:
-    insutype: str
-    psn_type: str
-    balance_fen: int
-    insured_since: str  # yyyy-MM-dd
-    insuplc_admdvs: str
-    is_active: bool = True
-
-
-def person_output(
-    *,
-    psn_no: str,
-    certno_masked: str,
-    psn_name: str,
-    gend: str,
-    brdy: str,
-    age: int,
-    insurances: Sequence[Insurance],
-    naty: str | None = None,
-) -> dict[str, Any]:
-    """`{baseinfo: {...}, insuinfo: [...], idetinfo: []}`; psn_cert_type 01 (resident ID)."""
-    return {
-        "baseinfo": {
-            "psn_no": psn_no,
-            "psn_cert_type": "01",
-            "certno": certno_masked,
-            "psn_name": psn_name,
-            "gend": gend,
-            "naty": naty,
-            "brdy": brdy,
-            "age": age,
-        },
-        "insuinfo": [
-            {
-                "balc": fen_to_yuan(i.balance_fen),
-                "insutype": i.insutype,
-                "psn_type": i.psn_type,
-                "psn_insu_stas": "1" if i.is_active else "2",
-                "psn_insu_date": i.insured_since,
-                "paus_insu_date": None,
-                "cvlserv_flag": "0",
-                "insuplc_admdvs": i.insuplc_admdvs,
-                "emp_name": None,
-            }
-            for i in insurances
-        ],
-        "idetinfo": [],
-    }
-
-
-# --- 2201/2202 registration, 2205 fee cancellation, 2208 settlement cancellation, 2601 --------
-@dataclass(frozen=True)
-class Refs:
-    """The identifiers a follow-up transaction names; absent ones are None."""
-
-    psn_no: str | None
-    mdtrt_id: str | None
-    ipt_otp_no: str | None
-    chrg_bchno: str | None
-    setl_id: str | None
-
-
-def read_refs(input_: Mapping[str, Any], *, required: Sequence[str]) -> Refs:
-    """The `data` node's identifiers; each of `required` must be present (2202, 2205, 2208)."""
-    node = _node(input_, "data")
-    values = {
-        name: _text(node, name, required=name in required)
-        for name in ("psn_no", "mdtrt_id", "ipt_otp_no", "chrg_bchno", "setl_id")
-    }
-    return Refs(**values)
-
-
-def registration_output(*, mdtrt_id: str, psn_no: str, ipt_otp_no: str) -> dict[str, Any]:
-    return {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn_no, "ipt_otp_no": ipt_otp_no}}
-
-
-@dataclass(frozen=True)
-class Reversal:
-    psn_no: str | None
-    omsgid: str
-    oinfno: str
-
-
-REVERSIBLE_INFNOS = frozenset({"2201", "2204", "2207"})
-
-
-def read_reversal(input_: Mapping[str, Any]) -> Reversal:
-    """2601 `{data: {psn_no, omsgid, oinfno}}`; only registration, fee upload and settlement."""
-    node = _node(input_, "data")
-    oinfno = _req(node, "oinfno")
-    if oinfno not in REVERSIBLE_INFNOS:
-        raise HisInputError("oinfno", f"交易 {oinfno[:4]} 不可冲正；可冲正：2201、2204、2207")
-    return Reversal(
-        psn_no=_text(node, "psn_no", required=False), omsgid=_req(node, "omsgid"), oinfno=oinfno
-    )
-
-
-# --- 2204 fee details -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FeeLine:
-    feedetl_sn: str
-    mdtrt_id: str
-    chrg_bchno: str
-    med_list_codg: str
-    medins_list_codg: str | None
-    amount_fen: int
-    price: Decimal
-    count: Decimal
-    rxno: str | None
-    fee_ocur_time: str | None
-
-
-def read_fee_details(input_: Mapping[str, Any]) -> tuple[FeeLine, ...]:
-    """`{feedetail: [...]}`: at least one line, serial numbers unique. Amounts in fen."""
-    lines = input_.get("feedetail")
-    if not isinstance(lines, list) or not lines:
-        raise HisInputError("feedetail", "应为非空数组")
-    read: list[FeeLine] = []
-    for n, line in enumerate(lines, start=1):
-        if not isinstance(line, Mapping):
-            raise HisInputError(f"feedetail[{n}]", "应为JSON对象")
-        try:
-            read.append(
-                FeeLine(
-                    feedetl_sn=_req(line, "feedetl_sn"),
-                    mdtrt_id=_req(line, "mdtrt_id"),
-                    chrg_bchno=_req(line, "chrg_bchno"),
-                    med_list_codg=_req(line, "med_list_codg"),
-                    medins_list_codg=_text(line, "medins_list_codg", required=False),
-                    amount_fen=yuan_to_fen(line.get("det_item_fee_sumamt"), "det_item_fee_sumamt"),
-                    price=parse_price(line.get("pric")),
-                    count=parse_count(line.get("cnt")),
-                    rxno=_text(line, "rxno", required=False),
-                    fee_ocur_time=_text(line, "fee_ocur_time", required=False),
-                )
-            )
-        except HisInputError as exc:
-            raise HisInputError(
-                f"feedetail[{n}].{exc.field}", exc.reason_zh, code=exc.code
-            ) from None
-    serials = [line.feedetl_sn for line in read]
-    if len(set(serials)) != len(serials):
-        raise HisInputError("feedetl_sn", "费用明细流水号重复")
-    return tuple(read)
-
-
-def fee_result_output(lines: Sequence[FeeLine]) -> dict[str, Any]:
-    """`{result: [...]}`, one per line, echoing its amount; the grading is the engine's."""
-    return {
-        "result": [
-            {
-                "feedetl_sn": line.feedetl_sn,
-                "det_item_fee_sumamt": fen_to_yuan(line.amount_fen),
-                "cnt": line.count,
-                "pric": line.price,
-            }
-            for line in lines
-        ]
-    }
-
-
-# --- 2206/2207 pre-settlement and settlement ------------------------------------------------------
-@dataclass(frozen=True)
-class SettlementRequest:
-    psn_no: str
-    ec_token: str
-    med_type: str
-    medfee_fen: int
-    psn_setlway: str
-    mdtrt_id: str | None
-    chrg_bchno: str | None
-    account_use: AccountUse
-    insutype: str | None
-    invono: str | None
-    fulamt_ownpay_fen: int
-    overlmt_selfpay_fen: int
-    preselfpay_fen: int
-    inscp_scp_fen: int  # the HIS's own figure; the answer's is computed
-    rxno: str | None = None  # a prescription (外配处方) named on the bill itself
-    fund_pay_fen: int | None = None  # `fund_pay_sumamt` when given (cross-region only)
-
-    @property
-    def out_of_scope_fen(self) -> int:
-        return self.fulamt_ownpay_fen + self.overlmt_selfpay_fen + self.preselfpay_fen
-
-
-def _given(value: Any) -> bool:
-    """Whether an optional field carries a value (absent, null, "" and "null" do not)."""
-    if value is None:
-        return False
-    return not (isinstance(value, str) and value.strip().lower() in ("", "null"))
-
-
-def read_settlement(input_: Mapping[str, Any]) -> SettlementRequest:
-    """2206/2207 `{data: {...}}`: the e-credential, a positive bill, amounts in fen."""
-    node = _node(input_, "data")
-    check_ecredential_cert(_text(node, "mdtrt_cert_type", required=False))
-    medfee_fen = yuan_to_fen(node.get("medfee_sumamt"), "medfee_sumamt")
-    if medfee_fen <= 0:
-        raise HisInputError("medfee_sumamt", "医疗费总额应大于0", code="INVALID_AMOUNT")
-    parts = {
-        name: yuan_to_fen(node.get(name), name)
-        for name in ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt", "inscp_scp_amt")
-    }
-    out_of_scope = ("fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt")
-    if sum(parts[name] for name in out_of_scope) > medfee_fen:
-        raise HisInputError(
-            "medfee_sumamt", "全自费、超限价、先行自付之和超过医疗费总额", code="INVALID_AMOUNT"
-        )
-    raw_fund = node.get("fund_pay_sumamt")
-    return SettlementRequest(
-        psn_no=_req(node, "psn_no"),
-        ec_token=_req(node, "mdtrt_cert_no"),
-        med_type=_req(node, "med_type"),
-        medfee_fen=medfee_fen,
-        psn_setlway=check_code(
-            PSN_SETLWAYS, _text(node, "psn_setlway", required=False) or "01", "psn_setlway"
-        ),
-        mdtrt_id=_text(node, "mdtrt_id", required=False),
-        chrg_bchno=_text(node, "chrg_bchno", required=False),
-        account_use=account_use(_text(node, "acct_used_flag", required=False)),
-        insutype=check_insutype(_text(node, "insutype", required=False)),
-        invono=_text(node, "invono", required=False),
-        fulamt_ownpay_fen=parts["fulamt_ownpay_amt"],
-        overlmt_selfpay_fen=parts["overlmt_selfpay"],
-        preselfpay_fen=parts["preselfpay_amt"],
-        inscp_scp_fen=parts["inscp_scp_amt"],
-        rxno=_text(node, "rxno", required=False),
-        fund_pay_fen=yuan_to_fen(raw_fund, "fund_pay_sumamt") if _given(raw_fund) else None,
-    )
-
-
-@dataclass(frozen=True)
-class Settled:
-    """A settlement's figures in fen, and who it was for."""
-
-    mdtrt_id: str
-    psn_no: str
-    psn_name: str
-    certno_masked: str
-    insutype: str
-    med_type: str
-    setl_time: str  # yyyy-MM-dd HH:mm:ss
-    medfee_fen: int
-    fund_fen: int
-    account_fen: int  # own account and mutual aid together
-    mutual_aid_fen: int
-    cash_fen: int
-    hospital_fen: int
-    balance_fen: int
-    fulamt_ownpay_fen: int = 0
-    overlmt_selfpay_fen: int = 0
-    preselfpay_fen: int = 0
-    inscp_scp_fen: int = 0
-    deductible_fen: int = 0
-    pool_prop_selfpay_fen: int = 0
-    setl_id: str | None = None  # None for a pre-settlement (2206)
-    medins_setl_id: str | None = None
-
-    @property
-    def person_fen(self) -> int:
-        return self.account_fen + self.cash_fen
-
-
-def settlement_output(settled: Settled) -> dict[str, Any]:
-    """`{setlinfo: {...}, setldetail: [...]}` after checking the identities to the fen.
-
-    An identity that does not hold is a bug of the caller (ValueError), never an answer.
-    """
-    s = settled
-    amounts = (
-        s.medfee_fen,
-        s.fund_fen,
-        s.account_fen,
-        s.mutual_aid_fen,
-        s.cash_fen,
-        s.hospital_fen,
-    )
-    if any(a < 0 for a in amounts):
-        raise ValueError("settlement amounts cannot be negative")
-    if s.medfee_fen != s.fund_fen + s.person_fen + s.hospital_fen:
-        raise ValueError("medfee_sumamt != fund_pay_sumamt + psn_part_amt + hosp_part_amt")
-    if s.mutual_aid_fen > s.account_fen:
-        raise ValueError("acct_mulaid_pay is part of acct_pay and cannot exceed it")
-    setlinfo: dict[str, Any] = {
-        "mdtrt_id": s.mdtrt_id,
-        "psn_no": s.psn_no,
-        "psn_name": s.psn_name,
-        "psn_cert_type": "01",
-        "certno": s.certno_masked,
-        "insutype": s.insutype,
-        "med_type": s.med_type,
-        "setl_time": s.setl_time,
-        "medfee_sumamt": fen_to_yuan(s.medfee_fen),
-        "fulamt_ownpay_amt": fen_to_yuan(s.fulamt_ownpay_fen),
-        "overlmt_selfpay": fen_to_yuan(s.overlmt_selfpay_fen),
-        "preselfpay_amt": fen_to_yuan(s.preselfpay_fen),
-        "inscp_scp_amt": fen_to_yuan(s.inscp_scp_fen),
-        "act_pay_dedc": fen_to_yuan(s.deductible_fen),
-        "pool_prop_selfpay": fen_to_yuan(s.pool_prop_selfpay_fen),
-        "hifp_pay": fen_to_yuan(s.fund_fen),
-        "fund_pay_sumamt": fen_to_yuan(s.fund_fen),
-        "psn_part_amt": fen_to_yuan(s.person_fen),
-        "acct_pay": fen_to_yuan(s.account_fen),
-        "acct_mulaid_pay": fen_to_yuan(s.mutual_aid_fen),
-        "psn_cash_pay": fen_to_yuan(s.cash_fen),
-        "hosp_part_amt": fen_to_yuan(s.hospital_fen),
-        "balc": fen_to_yuan(s.balance_fen),
-        "medins_setl_id": s.medins_setl_id,
-    }
-    if s.setl_id is not None:
-        setlinfo = {"setl_id": s.setl_id, **setlinfo}
-    detail = (
-        [
-            {
-                "fund_pay_type": "310100" if s.insutype == "310" else "390100",
-                "fund_payamt": fen_to_yuan(s.fund_fen),
-            }
-        ]
-        if s.fund_fen
-        else []
-    )
-    return {"setlinfo": setlinfo, "setldetail": detail}
-
-
-# --- 3201 reconciliation ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Reconciliation:
-    insutype: str
-    clr_type: str
-    setl_optins: str | None
-    begin_date: str
-    end_date: str
-    medfee_fen: int
-    fund_fen: int
-    account_fen: int
-    settlement_count: int
-
-
-@dataclass(frozen=True)
-class Totals:
-    medfee_fen: int
-    fund_fen: int
-    account_fen: int
-    settlement_count: int
-
-
-def read_reconciliation(input_: Mapping[str, Any]) -> Reconciliation:
-    """3201 `{data: {insutype, clr_type, setl_optins, stmt_begndate, stmt_enddate, ...}}`."""
-    node = _node(input_, "data")
-    count_text = _req(node, "fixmedins_setl_cnt")
-    count = parse_count(count_text, "fixmedins_setl_cnt")
-    if count != count.to_integral_value():
-        raise HisInputError("fixmedins_setl_cnt", "结算笔数应为整数")
-    begin, end = _req(node, "stmt_begndate"), _req(node, "stmt_enddate")
-    if begin[:10] > end[:10]:
-        raise HisInputError("stmt_enddate", "对账结束日期早于开始日期")
-    return Reconciliation(
-        insutype=str(check_insutype(_text(node, "insutype"), required=True)),
-        clr_type=check_code(CLR_TYPES, _text(node, "clr_type"), "clr_type"),
-        setl_optins=_text(node, "setl_optins", required=False),
-        begin_date=begin[:10],
-        end_date=end[:10],
-        medfee_fen=yuan_to_fen(node.get("medfee_sumamt"), "medfee_sumamt"),
-        fund_fen=yuan_to_fen(node.get("fund_pay_sumamt"), "fund_pay_sumamt"),
-        account_fen=yuan_to_fen(node.get("acct_pay"), "acct_pay"),
-        settlement_count=int(count),
-    )
-
-
-def reconciliation_output(asked: Reconciliation, ours: Totals) -> dict[str, Any]:
-    """`{stmtinfo: {setl_optins, stmt_rslt, stmt_rslt_dscr}}`: "0" balanced, "1" not."""
-    theirs = Totals(asked.medfee_fen, asked.fund_fen, asked.account_fen, asked.settlement_count)
-    differences = [
-        f"{label}：机构{fmt(a)}，中心{fmt(b)}"
-        for label, a, b, fmt in (
-            ("医疗费总额", theirs.medfee_fen, ours.medfee_fen, _yuan_text),
-            ("基金支付总额", theirs.fund_fen, ours.fund_fen, _yuan_text),
-            ("个人账户支付", theirs.account_fen, ours.account_fen, _yuan_text),
-            ("结算笔数", theirs.settlement_count, ours.settlement_count, str),
-        )
-        if a != b
-    ]
-    return {
-        "stmtinfo": {
-            "setl_optins": asked.setl_optins,
-            "stmt_rslt": "1" if differences else "0",
-            "stmt_rslt_dscr": "；".join(differences) if differences else "对账平",
-        }
-    }
-
-
-def _yuan_text(fen: int) -> str:
-    return str(fen_to_yuan(fen))
+__all__ = [
+    "REVERSIBLE_INFNOS",
+    "FeeLine",
+    "Insurance",
+    "PersonQuery",
+    "Reconciliation",
+    "Refs",
+    "Reversal",
+    "Settled",
+    "SettlementRequest",
+    "SignIn",
+    "Totals",
+    "fee_result_output",
+    "person_output",
+    "read_fee_details",
+    "read_person_query",
+    "read_reconciliation",
+    "read_refs",
+    "read_reversal",
+    "read_settlement",
+    "read_sign_in",
+    "reconciliation_output",
+    "registration_output",
+    "settlement_output",
+    "sign_in_output",
+]

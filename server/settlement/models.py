@@ -95,7 +95,7 @@ class SettlementRefund(Base):
 
 
 # Tables made by create_all (the tests) get the settlement function too, as the migration
-# 0008_settle_function installs it (server/settlement/one_call.py).
+# 0008_settle_function installs it (server/settlement/ec_settle.sql, read by one_call.py).
 for _sql in one_call.INSTALL:
     event.listen(
         Settlement.__table__,

@@ -5,8 +5,8 @@ file (YAML, or JSON, which is read the same way) validated whole when it is load
 stops the app at start with one `PolicyError` naming the file and the line. docs/benefit-policy.md
 describes the format. Every amount is an integer number of fen; ratios are basis points.
 
-This module only re-exports: the values and Policy.rule_for are in policy_model.py, the reader
-and its validation in policy_file.py.
+This module only re-exports: the values and Policy.rule_for are in policy_model.py, the parsing
+of the file in policy_reader.py, its validation in policy_file.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from server.benefits.policy_file import (
     DEMO_POLICY_PATH,
     FORMAT,
-    PolicyError,
     load_configured_policy,
     load_policy,
 )
@@ -34,6 +33,7 @@ from server.benefits.policy_model import (
     Source,
     person_of,
 )
+from server.benefits.policy_reader import PolicyError
 
 __all__ = [
     "DEMO_POLICY_PATH",

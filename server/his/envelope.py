@@ -13,23 +13,46 @@ What is tolerated (docs/his-interface.md, "What clients send"):
 - `enc_type`/`enctype`: absent, empty, "null" or "plain" only; an encrypted body is refused with
   a clear message rather than misread.
 
-JSON numbers are parsed as Decimal so that money stays exact (server/his/money.py).
+JSON numbers are parsed as Decimal so that money stays exact (server/his/money.py); the JSON and
+string-field readers are in server/his/wire_text.py. The 1162/localQrCodeQuery request and answers
+are in server/his/ec_query.py, re-exported here.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from server.clock import BEIJING
 from server.his.codes import err_msg
+from server.his.ec_query import EcQuery, ec_query_answer_error, ec_query_answer_ok, parse_ec_query
 from server.his.errors import HisInputError
+from server.his.wire_text import json_object, text_or_none
+
+__all__ = [
+    "BEIJING_FORMAT",
+    "MAX_BODY_BYTES",
+    "MSGID_LENGTH",
+    "EcQuery",
+    "Envelope",
+    "MsgidForm",
+    "answer_error",
+    "answer_input_error",
+    "answer_ok",
+    "ec_query_answer_error",
+    "ec_query_answer_ok",
+    "format_time",
+    "load_json_object",
+    "msgid_form",
+    "new_refmsgid",
+    "parse_ec_query",
+    "parse_request",
+    "text_or_none",
+]
 
 BEIJING_FORMAT = "%Y%m%d%H%M%S"
 MSGID_LENGTH = 30
@@ -104,20 +127,6 @@ def msgid_form(msgid: str, fixmedins_code: str) -> MsgidForm:
     return "other"
 
 
-def text_or_none(value: object) -> str | None:
-    """A string field as clients send it: "null", "" and null are None; numbers are text."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, str):
-        stripped = value.strip()
-        return None if stripped == "" or stripped.lower() == "null" else stripped
-    raise HisInputError("", "字段应为字符串")
-
-
 def _charset(content_type: str | None) -> tuple[str, str]:
     """(media type, charset) of a Content-Type; the charset defaults to UTF-8."""
     if not content_type:
@@ -146,21 +155,7 @@ def load_json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
         raise HisInputError("Content-Type", f"不支持的字符集 {charset}") from None
     except UnicodeDecodeError:
         raise HisInputError("", f"报文不是合法的 {charset} 文本") from None
-    return _json_object(text, "")
-
-
-def _json_object(text: str, where: str) -> dict[str, Any]:
-    try:
-        loaded = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise HisInputError(where, "不是合法的JSON") from None
-    if not isinstance(loaded, dict):
-        raise HisInputError(where, "应为JSON对象")
-    return loaded
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    return json_object(text, "")
 
 
 def _input_of(raw: object) -> dict[str, Any]:
@@ -170,7 +165,7 @@ def _input_of(raw: object) -> dict[str, Any]:
         stripped = raw.strip()
         if stripped == "" or stripped.lower() == "null":
             return {}
-        return _json_object(stripped, "input")
+        return json_object(stripped, "input")
     if isinstance(raw, dict):
         return raw
     raise HisInputError("input", "应为JSON对象或其JSON字符串")
@@ -289,87 +284,3 @@ def answer_error(
 def answer_input_error(exc: HisInputError, env: Envelope | None, now: datetime) -> dict[str, Any]:
     """The refusal of a request whose field `exc.field` could not be accepted."""
     return answer_error(env, exc.code, exc.message_zh, now)
-
-
-# --- 1162 / localQrCodeQuery ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class EcQuery:
-    """An e-credential decode request (`transType: "ec.query"`)."""
-
-    org_id: str
-    business_type: str | None
-    operator_id: str | None
-    operator_name: str | None
-    office_id: str | None
-    office_name: str | None
-    device_type: str | None
-    qr_text: str | None
-
-
-def parse_ec_query(payload: Mapping[str, Any]) -> EcQuery:
-    """Read `{data: {orgId, businessType, ..., ecQrCode}, orgId, transType: "ec.query"}`.
-
-    Used for POST /localcfc/api/hsecfc/localQrCodeQuery (the body) and for 1162 (the envelope's
-    input, same shape). The scanned EC1 text is `ecQrCode`. Raises HisInputError.
-    """
-    trans_type = text_or_none(payload.get("transType"))
-    if trans_type is not None and trans_type != "ec.query":
-        raise HisInputError("transType", f"不支持的交易类型 {trans_type[:20]}，应为 ec.query")
-    data = payload.get("data")
-    if isinstance(data, str):
-        data = _json_object(data, "data") if data.strip() else {}
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise HisInputError("data", "应为JSON对象")
-
-    def pick(name: str) -> str | None:
-        try:
-            return text_or_none(data.get(name))
-        except HisInputError:
-            raise HisInputError(name, "应为字符串") from None
-
-    org_id = pick("orgId") or text_or_none(payload.get("orgId"))
-    if org_id is None:
-        raise HisInputError("orgId", "缺少定点医药机构编号")
-    return EcQuery(
-        org_id=org_id,
-        business_type=pick("businessType"),
-        operator_id=pick("operatorId"),
-        operator_name=pick("operatorName"),
-        office_id=pick("officeId"),
-        office_name=pick("officeName"),
-        device_type=pick("deviceType"),
-        qr_text=pick("ecQrCode"),
-    )
-
-
-def ec_query_answer_ok(
-    *,
-    user_name_masked: str,
-    id_no_masked: str,
-    ec_token: str,
-    insu_org: str | None,
-    ec_index_no: str,
-    id_type: str = "01",
-) -> dict[str, Any]:
-    """`{code: 0, message: "交易成功", data: {...}}`; ecToken is the scan token (mdtrt_cert_no)."""
-    return {
-        "code": 0,
-        "message": "交易成功",
-        "data": {
-            "userName": user_name_masked,
-            "idNo": id_no_masked,
-            "idType": id_type,
-            "ecToken": ec_token,
-            "insuOrg": insu_org,
-            "ecIndexNo": ec_index_no,
-            "chnlId": None,
-            "ecQrCode": None,
-        },
-    }
-
-
-def ec_query_answer_error(code: str, message_zh: str | None) -> dict[str, Any]:
-    """`{code: -1, message: "[QR_EXPIRED] ...", data: null}`; HTTP 200 like callService."""
-    return {"code": -1, "message": err_msg(code, message_zh), "data": None}

@@ -51,6 +51,18 @@ def _actor(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def _check_password(uow: UnitOfWork, holder: Holder, password: str) -> None:
+    """The holder's payment password, checked like at a till (store + slow hash, no row lock)."""
+    check_payment_password(
+        store=uow.store,
+        hasher=uow.hasher,
+        clock=uow.clock,
+        account_id=holder.account_id,
+        password_hash=holder.password_hash,
+        password=password,
+    )
+
+
 def change_payment_password(
     uow: UnitOfWork,
     *,
@@ -64,19 +76,12 @@ def change_payment_password(
     attempt; then the old one is checked like at a till (PAYMENT_PASSWORD_INVALID with
     `attempts_left`, PASSWORD_LOCKED with `locked_until`).
     """
-    session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
+    session, hasher, clock = uow.session, uow.hasher, uow.clock
     holder = holder_of(session, user_id)
     why = weakness(new_password, id_number=holder.id_number, phone=holder.phone)
     if why is not None:
         raise WeakPasswordError(reason=why.value)
-    check_payment_password(
-        store=store,
-        hasher=hasher,
-        clock=clock,
-        account_id=holder.account_id,
-        password_hash=holder.password_hash,
-        password=old_password,
-    )
+    _check_password(uow, holder, old_password)
     new_hash = hasher.hash(new_password)
     now = clock.now()
     with session.begin():
@@ -107,18 +112,11 @@ def set_password_free_limit(
     payment_password: str,
 ) -> None:
     """Set the amount up to which a payment asks no password; needs the payment password."""
-    session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
+    session, clock = uow.session, uow.clock
     if not 0 <= limit_fen < MAX_AMOUNT_FEN:
         raise InvalidAmountError("limit_fen is 0 .. 10^10-1 fen", reason="limit_out_of_range")
     holder = holder_of(session, user_id)
-    check_payment_password(
-        store=store,
-        hasher=hasher,
-        clock=clock,
-        account_id=holder.account_id,
-        password_hash=holder.password_hash,
-        password=payment_password,
-    )
+    _check_password(uow, holder, payment_password)
     now = clock.now()
     with session.begin():
         session.execute(

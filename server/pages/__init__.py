@@ -2,9 +2,10 @@
 and the API explorer (/docs). CONTRACT.md, Additions (2026-11-30): public pages.
 
 Plain HTML and ES modules, served from `static/` by the app itself (no CDN, no build step);
-third-party code lives in `static/vendor/` beside its licence. The pages speak only the public
-API, so this blueprint has no logic: it sends files, never caches a page's HTML or the service
-worker (a new release is picked up on the next visit), and lets the rest be cached briefly.
+what the pages share lives in `static/common/`, third-party code in `static/vendor/` beside its
+licence. The pages speak only the public API, so this blueprint has no logic: it sends files,
+never caches a page's HTML or the service worker (a new release is picked up on the next visit),
+and lets the rest be cached briefly.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def _page_routes(page: str) -> None:
 
 for _page in PAGES:
     _page_routes(_page)
+
+
+@bp.get("/common/<path:name>")
+def common(name: str) -> Response:
+    """The modules and styles the pages share (static/common/)."""
+    return _send("common", name)
 
 
 @bp.get("/vendor/<path:name>")

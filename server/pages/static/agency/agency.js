@@ -2,37 +2,20 @@
 // written), then imported with progress (a CSV in batches from here, an .xlsx whole on the
 // server) and the initial-password SMS followed as jobs; a person's look-up; terminals listed and
 // revoked; and the clerk's single-person calls.
-import { ApiError } from "/counter/money.js";
+import { request, say, sayError } from "/common/api.js";
 
 const $ = (id) => document.getElementById(id);
 const HEADER = ["id_number", "name", "phone", "region", "insurance_type", "person_type", "face_template"];
 const BATCH_ROWS = 200; // rows per import call: small enough for a smooth bar, large enough to be quick
 let token = sessionStorage.getItem("admin_token");
 
-function say(text, ok = false) {
-  $("status").textContent = text;
-  $("status").className = ok ? "ok" : "";
-}
-
-function sayError(e) {
-  say(e instanceof ApiError ? `${e.message}（${e.code}）` : String(e.message || e));
-}
-
 async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(`/api/v1/admin${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  }).catch(() => {
-    throw new ApiError(0, { code: "NETWORK", message: "网络不可用" });
-  });
-  const data = await response.json().catch(() => ({}));
-  if (response.status === 401 && path !== "/login") signOut();
-  if (!response.ok) throw new ApiError(response.status, data.error);
-  return data;
+  try {
+    return await request(method, `/api/v1/admin${path}`, body, token);
+  } catch (e) {
+    if (e.status === 401 && path !== "/login") signOut();
+    throw e;
+  }
 }
 
 function signOut() {

@@ -14,6 +14,8 @@ const SHELL = [
   "/app/manifest.webmanifest",
   "/app/icon-192.png",
   "/app/icon-512.png",
+  "/common/api.js",
+  "/common/money.js",
   "/vendor/qrcodegen/qrcodegen.js",
 ];
 

@@ -1,7 +1,8 @@
 // The till: terminal sign-in, a scan field that a USB or serial scanner types into (the whole
 // text, then Enter), the bill, the result and receipt, look-up by order number, refund, and the
 // day's reconciliation. Money is typed in yuan and sent as integer fen.
-import { ApiError, fen, yuan } from "/counter/money.js";
+import { request, say, sayError } from "/common/api.js";
+import { fen, yuan } from "/common/money.js";
 
 const $ = (id) => document.getElementById(id);
 const SCENES = Object.fromEntries([...$("scene").options].map((o) => [o.value, o.text]));
@@ -10,30 +11,13 @@ let scanToken = null;
 let current = null; // the settlement shown
 let person = null;
 
-function say(text, ok = false) {
-  $("status").textContent = text;
-  $("status").className = ok ? "ok" : "";
-}
-
-function sayError(e) {
-  say(e instanceof ApiError ? `${e.message}（${e.code}）` : String(e.message || e));
-}
-
 async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(`/api/v1/terminal${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  }).catch(() => {
-    throw new ApiError(0, { code: "NETWORK", message: "网络不可用" });
-  });
-  const data = await response.json().catch(() => ({}));
-  if (response.status === 401) signOut();
-  if (!response.ok) throw new ApiError(response.status, data.error);
-  return data;
+  try {
+    return await request(method, `/api/v1/terminal${path}`, body, token);
+  } catch (e) {
+    if (e.status === 401) signOut();
+    throw e;
+  }
 }
 
 // --- sign-in ----------------------------------------------------------------------------------

@@ -1,12 +1,4 @@
-// Money and errors for the counter and the agency desk: yuan on screen, integer fen on the wire.
-export class ApiError extends Error {
-  constructor(status, error) {
-    super(error?.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = error?.code || "NETWORK";
-    this.details = error?.details || {};
-  }
-}
+// Money on every page: yuan on screen, integer fen on the wire.
 
 /** Fen (integer) as yuan with two decimals: 12345 → "123.45". */
 export function yuan(fen) {

@@ -1,6 +1,8 @@
-"""Settling a bill at a terminal, and previewing it (试算). Issue 5, "Settlement", "Idempotency";
-issue 11, the fund's share from the benefit policy; DOMAIN.md, "The personal account and who pays
-what", "When a password is needed". Refunds are in refunds.py, reads in queries.py.
+"""Settling a bill at a terminal. Issue 5, "Settlement", "Idempotency"; issue 11, the fund's
+share from the benefit policy; DOMAIN.md, "The personal account and who pays what", "When a
+password is needed". Refunds are in refunds.py, reads in queries.py; the read-only entry points
+(`look_up`, `look_up_order`, `reconcile`) are in lookups.py and the preview (试算) in preview.py,
+both re-exported here.
 
 One settlement is one database transaction: resolve who pays (scan token or card), compute the
 fund's share (or take the terminal's), decide the password, lock the person's year and the
@@ -19,7 +21,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select
@@ -37,7 +38,12 @@ from server.errors import (
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
 from server.settlement import fund, one_call, pricing, queries, rules
+from server.settlement.lookups import look_up as look_up
+from server.settlement.lookups import look_up_order as look_up_order
+from server.settlement.lookups import reconcile as reconcile
 from server.settlement.models import Settlement, SettlementRefund
+from server.settlement.preview import Quote as Quote
+from server.settlement.preview import preview as preview
 from server.settlement.pricing import SettleRequest as SettleRequest
 from server.settlement.pricing import Terminal as Terminal
 from server.uow import UnitOfWork
@@ -58,19 +64,6 @@ class Outcome:
     settlement: Settlement
     replayed: bool  # True when this answers an earlier request with the same order_no and body
     refund: SettlementRefund | None = None  # a replay of a settlement refunded since
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A previewed settlement (试算): what would be paid and by whom, with nothing written."""
-
-    request: SettleRequest
-    fund_fen: int
-    personal_burden_fen: int
-    legs: list[dict[str, Any]]
-    cash_fen: int
-    password_needed: bool
-    fund_detail: dict[str, Any] | None
 
 
 class _PasswordNeeded(Exception):  # noqa: N818 (a signal between attempts, not an error)
@@ -107,60 +100,6 @@ def settle(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Ou
         uow.session, institution_id=terminal.institution_id, settlement_id=outcome.settlement.id
     )
     return replace(outcome, refund=refund)
-
-
-def look_up(
-    uow: UnitOfWork, *, institution_id: int, settlement_id: str
-) -> tuple[Settlement, SettlementRefund | None]:
-    """One settlement of the institution and its refund; NOT_FOUND for another's."""
-    return queries.for_institution(
-        uow.session, institution_id=institution_id, settlement_id=settlement_id
-    )
-
-
-def look_up_order(
-    uow: UnitOfWork, *, institution_id: int, order_no: str
-) -> tuple[Settlement, SettlementRefund | None]:
-    """The institution's settlement of its own `order_no` (the till's look-up); NOT_FOUND else."""
-    return queries.by_order_no(uow.session, institution_id=institution_id, order_no=order_no)
-
-
-def reconcile(uow: UnitOfWork, *, institution_id: int, day: date) -> queries.DayFigures:
-    """The institution's figures for one Beijing day (对账)."""
-    return queries.reconciliation(uow.session, institution_id=institution_id, day=day)
-
-
-def preview(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Quote:
-    """What settling this bill would do now (试算), writing nothing.
-
-    The same reads as `settle` in a transaction that is always rolled back, so the scan token
-    stays usable and no row (balance, year, journal) changes; nothing is locked for writing and
-    the password is not asked (`password_needed` tells). The order number is not checked.
-    Raises as `settle_once` does, except the password and order errors.
-    """
-    session = uow.session
-    session.begin()
-    try:
-        priced = pricing.price(
-            session,
-            policy=uow.policy,
-            password_policy=uow.password_policy,
-            terminal=terminal,
-            request=request,
-            now=uow.clock.now(),
-            lock=False,
-        )
-    finally:
-        session.rollback()
-    return Quote(
-        request=request,
-        fund_fen=priced.split.fund_fen,
-        personal_burden_fen=priced.split.personal_burden_fen,
-        legs=priced.legs,
-        cash_fen=priced.plan.cash_fen,
-        password_needed=priced.password_needed,
-        fund_detail=priced.fund_detail,
-    )
 
 
 def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Outcome:

@@ -106,6 +106,8 @@ def gunicorn(
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        # A playground (DEMO_MODE) is refused by the production gunicorn.conf.py.
+        *(["-c", "bench/gunicorn_bench.py"] if (env or {}).get("DEMO_MODE") else []),
         app,
     ]
     proc = subprocess.Popen(

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from flask import Blueprint
 from pydantic import Field
 
-from mobile_api.family import ExpensesQuery, Visit, visit_answers
+from mobile_api.family import ExpensesQuery, Visit, expense_totals, visit_answers
 from server.accounts import queries, service
 from server.benefits import queries as benefits
 from server.clock import beijing_date, iso
@@ -221,13 +221,6 @@ def expenses() -> dict[str, Any]:
     query = parse_query(ExpensesQuery)
     year = query.year or beijing_date(wiring().clock.now()).year
     found = overview.own_expenses(uow(), user_id=current_user_id(), year=year)
-    t = found.totals
     return OwnExpensesAnswer(
-        year=found.year,
-        total_fen=t.total_fen,
-        fund_fen=t.fund_fen,
-        personal_account_fen=t.personal_account_fen,
-        mutual_aid_fen=t.mutual_aid_fen,
-        cash_fen=t.cash_fen,
-        visits=visit_answers(found.visits),
+        year=found.year, **expense_totals(found.totals), visits=visit_answers(found.visits)
     ).model_dump()

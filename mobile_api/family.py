@@ -13,7 +13,7 @@ from pydantic import Field
 from server.clock import beijing_date, iso
 from server.family import overview, service
 from server.family.queries import MemberView
-from server.family.rules import RELATIONS
+from server.family.rules import RELATIONS, YearTotals
 from server.family.rules import Visit as VisitRow
 from server.http import (
     Answer,
@@ -157,30 +157,23 @@ def expenses(member_id: str) -> dict[str, Any]:
     found = service.member_expenses(
         uow(), user_id=current_user_id(), member_id=member_id, year=year
     )
-    t = found.totals
     return ExpensesAnswer(
         member_id=found.member_id,
         year=found.year,
-        total_fen=t.total_fen,
-        fund_fen=t.fund_fen,
-        personal_account_fen=t.personal_account_fen,
-        mutual_aid_fen=t.mutual_aid_fen,
-        cash_fen=t.cash_fen,
-        visits=[
-            Visit(
-                date=v.on.isoformat(),
-                institution=v.institution,
-                scene=v.scene,
-                kind=v.kind,
-                total_fen=v.total_fen,
-                fund_fen=v.fund_fen,
-                personal_account_fen=v.personal_account_fen,
-                mutual_aid_fen=v.mutual_aid_fen,
-                cash_fen=v.cash_fen,
-            )
-            for v in found.visits
-        ],
+        **expense_totals(found.totals),
+        visits=visit_answers(found.visits),
     ).model_dump()
+
+
+def expense_totals(t: YearTotals) -> dict[str, int]:
+    """A year's totals as both expenses answers carry them (a member's and the user's own)."""
+    return {
+        "total_fen": t.total_fen,
+        "fund_fen": t.fund_fen,
+        "personal_account_fen": t.personal_account_fen,
+        "mutual_aid_fen": t.mutual_aid_fen,
+        "cash_fen": t.cash_fen,
+    }
 
 
 def visit_answers(visits: list[VisitRow]) -> list[Visit]:

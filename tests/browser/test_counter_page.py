@@ -49,6 +49,7 @@ def test_the_till_scans_settles_prints_looks_up_and_refunds(
     scan(page, insured.phone.get("/credential/qr").get_json()["qr_text"])
     assert page.locator("#p-name").inner_text() == "周*"
     assert page.locator("#p-presenter").inner_text() == "本人"
+    assert page.locator("#p-type").inner_text() == "职工医保（在职）"  # not the API's code
     bill(page, "120.50", "80")
     page.get_by_text("结算完成").wait_for()
     receipt = page.locator("#receipt").inner_text()

@@ -3,6 +3,7 @@
 import { ApiError, call } from "./api.js";
 import * as ec1 from "./ec1.js";
 import { drawQr } from "./qr.js";
+import { RELATIONS, label } from "/common/labels.js";
 import * as store from "./store.js";
 import { sections } from "./sections.js";
 
@@ -230,7 +231,7 @@ async function start() {
   const who = $("who");
   while (who.options.length > 1) who.remove(1);
   for (const m of me.family_members || []) {
-    who.add(new Option(`${m.name_masked}（${m.relation}）`, m.member_id));
+    who.add(new Option(`${m.name_masked}（${label(RELATIONS, m.relation)}）`, m.member_id));
   }
   await showCode("self");
 }

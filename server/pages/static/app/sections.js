@@ -1,8 +1,8 @@
 // The family (亲情账户), mutual-aid (家庭共济) and account sections of the phone page, drawn
 // when their tab opens. Money is shown in yuan with two decimals and sent as integer fen.
 import { call, fen, yuan } from "./api.js";
+import { RELATIONS, label } from "/common/labels.js";
 
-const RELATIONS = { spouse: "配偶", parent: "父母", child: "子女", grandparent: "祖父母", grandchild: "孙子女", sibling: "兄弟姐妹" };
 const KINDS = { credit: "划入", interest: "利息", payment: "支付", refund: "退款", premium: "保费", mutual_aid_out: "共济支出", reimbursement: "报销" };
 
 function el(tag, attrs = {}, ...children) {
@@ -65,8 +65,8 @@ async function family(root) {
     const detail = el("div");
     list.append(
       el("li", {},
-        el("span", {}, `${m.name_masked}（${RELATIONS[m.relation] || m.relation}）${m.id_number_masked}`),
-        el("button", { type: "button", onclick: () => import("./main.js").then((main) => main.showCode(m.member_id, `${m.name_masked}（${RELATIONS[m.relation] || m.relation}）`)).catch(fail) }, "出示TA的医保码"),
+        el("span", {}, `${m.name_masked}（${label(RELATIONS, m.relation)}）${m.id_number_masked}`),
+        el("button", { type: "button", onclick: () => import("./main.js").then((main) => main.showCode(m.member_id, `${m.name_masked}（${label(RELATIONS, m.relation)}）`)).catch(fail) }, "出示TA的医保码"),
         el("button", { type: "button", class: "secondary", onclick: async () => {
           try {
             const x = await call("GET", `/family/members/${m.member_id}/expenses?year=${year}`);
@@ -120,7 +120,7 @@ async function aid(root) {
     call("GET", "/mutual-aid/sources"),
   ]);
   const mine = el("ul", { class: "list" }, ...beneficiaries.map((b) =>
-    el("li", {}, el("span", {}, `${b.name_masked}（${RELATIONS[b.relation] || b.relation}）`),
+    el("li", {}, el("span", {}, `${b.name_masked}（${label(RELATIONS, b.relation)}）`),
       el("button", { type: "button", class: "secondary", onclick: async () => {
         try {
           await call("DELETE", `/mutual-aid/beneficiaries/${b.beneficiary_id}`);
@@ -138,7 +138,7 @@ async function aid(root) {
     } catch (e) { fail(e); }
   };
   const draw = el("ol", {}, ...sources.map((s, i) =>
-    el("li", {}, `${s.holder_masked}（${RELATIONS[s.relation] || s.relation}） `,
+    el("li", {}, `${s.holder_masked}（${label(RELATIONS, s.relation)}） `,
       el("button", { type: "button", class: "secondary", disabled: i === 0 ? "" : null, onclick: () => move(i, -1) }, "上移"),
       el("button", { type: "button", class: "secondary", disabled: i === sources.length - 1 ? "" : null, onclick: () => move(i, 1) }, "下移"))));
   const file = formOf(

@@ -1,7 +1,7 @@
 // The phone page's service worker: the page and its modules come from the network when there
 // is one (so a release is seen at once) and from this cache when there is none. The API is never
 // cached: codes are made in the page from the offline kit kept in IndexedDB.
-const CACHE = "ecredential-app-v1";
+const CACHE = "ecredential-app-v2";
 const SHELL = [
   "/app/",
   "/app/app.css",
@@ -16,6 +16,7 @@ const SHELL = [
   "/app/icon-512.png",
   "/common/api.js",
   "/common/money.js",
+  "/common/labels.js",
   "/vendor/qrcodegen/qrcodegen.js",
 ];
 

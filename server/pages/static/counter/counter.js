@@ -3,6 +3,7 @@
 // day's reconciliation. Money is typed in yuan and sent as integer fen.
 import { request, say, sayError } from "/common/api.js";
 import { fen, yuan } from "/common/money.js";
+import { INSURANCE_TYPES, RELATIONS, label } from "/common/labels.js";
 
 const $ = (id) => document.getElementById(id);
 const SCENES = Object.fromEntries([...$("scene").options].map((o) => [o.value, o.text]));
@@ -82,10 +83,10 @@ $("scan-form").addEventListener("submit", async (event) => {
     person = answer.person;
     $("p-name").textContent = person.name_masked;
     $("p-id").textContent = person.id_number_masked;
-    $("p-type").textContent = person.insurance_type;
+    $("p-type").textContent = label(INSURANCE_TYPES, person.insurance_type);
     $("p-region").textContent = person.region;
     $("p-presenter").textContent = answer.presented_by
-      ? `${answer.presented_by.name_masked}（${answer.presented_by.relation}）`
+      ? `${answer.presented_by.name_masked}（${label(RELATIONS, answer.presented_by.relation)}）`
       : "本人";
     $("patient").hidden = false;
     $("bill").hidden = false;

@@ -1,9 +1,10 @@
 """Error messages for people, in Chinese (the default) and English: one text pair per error code.
 
 Pure: a catalogue and the choice of language. Codes and details never change with the language;
-only `message` does (CONTRACT.md, additions of 2026-11-30). The Chinese text is the catalogue's;
-the English one is the raise site's own wording when it gave one (it says more than the generic
-text), else the catalogue's.
+only `message` does (CONTRACT.md, additions of 2026-11-30). When the raise site gave its own
+wording (it says more than the generic text: which row, which field, what to do instead),
+English callers read it as it is and Chinese callers read its Chinese from server/messages_zh.py;
+otherwise both read the catalogue's text for the code.
 
 DOMAIN.md: none: the envelope's wording.
 """
@@ -11,6 +12,8 @@ DOMAIN.md: none: the envelope's wording.
 from __future__ import annotations
 
 from typing import Final, Literal
+
+from server.messages_zh import chinese
 
 Language = Literal["zh", "en"]
 
@@ -110,16 +113,17 @@ def localize(
     """The message for `code` in the caller's language.
 
     `message` is the raise site's English text and `generic` its class's default text: a
-    message other than the default says more, so English keeps it and Chinese adds it. A code
-    missing from the catalogue (a bug the tests catch) keeps its message.
+    message other than the default says more, so English keeps it and Chinese reads its
+    translation. A message the Chinese table lacks (a bug tests/unit/test_messages_zh.py
+    catches) is kept in brackets after the code's Chinese text, so that no detail is lost. A
+    code missing from the catalogue (a bug the tests catch) keeps its message.
     """
     texts = CATALOGUE.get(code)
     if texts is None:
         return message or code
-    if language(accept_language) == "zh":
-        # The raise site's own detail (which row, which field, what to do instead) is kept after
-        # the Chinese text until every raise site has Chinese wording of its own.
-        return f"{texts['zh']}（{message}）" if message and message != generic else texts["zh"]
-    if message and message != generic:
-        return message
-    return texts["en"]
+    detail = message if message and message != generic else None
+    if language(accept_language) == "en":
+        return detail or texts["en"]
+    if detail is None:
+        return texts["zh"]
+    return chinese(detail) or f"{texts['zh']}（{detail}）"

@@ -42,13 +42,13 @@ def test_language_follows_the_callers_preference(header, expected):
     assert language(header) == expected
 
 
-def test_english_keeps_the_raise_sites_own_words_and_chinese_adds_them_to_the_catalogue():
+def test_english_keeps_the_raise_sites_own_words_and_chinese_reads_them_in_chinese():
     generic = "Not found"
     assert localize("NOT_FOUND", "No institution with this code", "en", generic=generic) == (
         "No institution with this code"
     )
     assert localize("NOT_FOUND", generic, "en", generic=generic) == CATALOGUE["NOT_FOUND"]["en"]
     assert localize("NOT_FOUND", "No institution with this code", None, generic=generic) == (
-        "未找到（No institution with this code）"
+        "未找到该编码的定点医药机构"
     )
     assert localize("NOT_FOUND", generic, None, generic=generic) == "未找到"

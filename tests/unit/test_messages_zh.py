@@ -1,9 +1,10 @@
 """A Chinese caller reads every refusal in Chinese: each raise site's own English message has its
 Chinese text in server/messages_zh.py, and English callers keep the English text exactly.
 
-The raise sites are found by walking the source of server/ (every construction of an AppError
-with a literal or f-string message, the PL/pgSQL hints, and the HIS interface's own Chinese
-reasons), so a new refusal without Chinese wording fails here rather than reaching a cashier.
+The raise sites are found by walking the source of server/ and mobile_api/ (every construction
+of an AppError with a literal or f-string message, the PL/pgSQL hints, and the HIS interface's
+own Chinese reasons), so a new refusal without Chinese wording fails here rather than reaching a
+cashier.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def latin_words(text: str) -> set[str]:
 
 
 def modules() -> Iterator[tuple[str, ast.Module]]:
-    for path in sorted(SERVER.rglob("*.py")):
+    for path in sorted([*SERVER.rglob("*.py"), *(ROOT / "mobile_api").rglob("*.py")]):
         name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         yield name, ast.parse(path.read_text(encoding="utf-8"), str(path))
 

@@ -22,7 +22,7 @@ def test_a_broken_token_is_refused_in_chinese_by_default(client):
     assert english.get_json()["error"]["message"] == "The token is not valid"
 
 
-def test_a_domain_refusal_is_worded_from_the_catalogue(client, clerk):
+def test_a_domain_refusals_own_detail_reads_in_chinese_and_stays_english_in_english(client, clerk):
     r = clerk.post("/terminals", {"institution_code": "NOPE"})
     assert r.status_code == 404 and error_code(r) == "NOT_FOUND"
     # the raise site's own detail (which institution was missing), in Chinese

@@ -1,6 +1,7 @@
-"""A refund on PostgreSQL (issue 14): one round trip (`ec_refund` in autocommit), and many
-refunds of one settlement at once give exactly one refund and every fen back once, whether
-they run the function, the Python reference, or both side by side (a rolling deploy).
+"""A refund on PostgreSQL (issue 14): one round trip (`ec_refund` in autocommit); many refunds
+of one settlement at once give exactly one refund and every fen back once, whether they run the
+function, the Python reference, or both side by side (a rolling deploy); and an answer lost
+after the call committed is OUTCOME_UNKNOWN, which a repeat resolves (ALREADY_REFUNDED).
 
 What the function writes, row by row, is compared with the reference in
 tests/service/test_settle_one_call.py.
@@ -9,6 +10,8 @@ tests/service/test_settle_one_call.py.
 from __future__ import annotations
 
 import os
+import selectors
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -17,17 +20,26 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import make_url
 
 from bench.common import RoundTrips
 from server.benefits.models import BenefitYear
 from server.db.models import Account, AuditEvent
+from server.errors import OutcomeUnknownError
 from server.ledger.models import JournalEntry, JournalTransaction
 from server.settlement.models import Settlement, SettlementRefund
 from server.settlement.rules import Medium, Scene
 from tests.actors import Clerk
-from tests.service.settle_worlds import Bill, Holder, World, fresh, refund, settle, unit
+from tests.service.settle_worlds import (
+    Bill,
+    Holder,
+    World,
+    fresh,
+    refund,
+    settle,
+    unit,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -137,3 +149,78 @@ def test_many_refunds_at_once_refund_once_and_every_fen_once(app: Flask, paths: 
         assert (
             conn.scalar(select(func.count()).where(AuditEvent.action == "settlement.refunded")) == 1
         )
+
+
+class AnswerLost:
+    """A TCP relay to PostgreSQL that, once `armed`, forwards the next request but closes the
+    client's connection instead of forwarding the answer: the server did the work (in autocommit
+    it committed before answering), the client never hears of it."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.armed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(self.upstream)
+        sel = selectors.DefaultSelector()
+        sel.register(client, selectors.EVENT_READ)
+        sel.register(upstream, selectors.EVENT_READ)
+        try:
+            while True:
+                for key, _ in sel.select():
+                    sock = key.fileobj
+                    assert isinstance(sock, socket.socket)
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    if sock is client:
+                        upstream.sendall(data)
+                    elif self.armed:
+                        self.armed = False
+                        return  # the answer is dropped with both connections
+                    else:
+                        client.sendall(data)
+        except OSError:
+            return
+        finally:
+            sel.close()
+            client.close()
+            upstream.close()
+
+
+def test_an_answer_lost_after_the_refund_committed_is_outcome_unknown(make_app: Any) -> None:
+    u = make_url(os.environ["DATABASE_URL"])
+    relay = AnswerLost(u.host or "127.0.0.1", u.port or 5432)
+    url = u.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+    app = make_app(DATABASE_URL=url, ADMIN_USERNAME=Clerk.ADMIN[0], ADMIN_PASSWORD=Clerk.ADMIN[1])
+    direct = create_engine(os.environ["DATABASE_URL"])
+    try:
+        fresh(app, FAMILY)
+        with unit(app, FAMILY, one_call=True) as uow:
+            assert settle(uow, BILL, order_no="O1", settlement_uuid=1)[0] == "settled"
+            assert refund(uow, _id(99))[:2] == ("refused", "NOT_FOUND")  # a pooled connection
+            relay.armed = True
+            lost = refund(uow, _id(1))
+            assert lost[:2] == ("refused", OutcomeUnknownError.code), lost
+            assert not relay.armed  # the answer was indeed dropped
+            # It did commit: "nothing was done" would have lied. Asking again tells the till.
+            with direct.connect() as conn:
+                assert conn.scalar(select(func.count()).select_from(SettlementRefund)) == 1
+            assert refund(uow, _id(1))[:2] == ("refused", "ALREADY_REFUNDED")
+    finally:
+        relay.close()
+        direct.dispose()

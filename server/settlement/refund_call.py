@@ -16,6 +16,7 @@ is ALREADY_REFUNDED too, as in the reference.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -91,6 +92,7 @@ def refund(
         except plpgsql.RETRYABLE:
             if attempt == 5:
                 raise ServiceUnavailableError() from None
+            time.sleep(0.005 * attempt)  # as run_in_transaction backs off
             continue
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             # Before the call nothing was done, nor when the server refused it; a connection

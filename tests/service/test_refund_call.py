@@ -13,6 +13,7 @@ import os
 import selectors
 import socket
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +66,8 @@ CARD_BILL = Bill(Scene.OUTPATIENT, 260_000, None, (0, 0, 0), True, Medium.CARD)
 
 
 def _id(n: int) -> str:
-    return f"00000000-0000-0000-0000-{n:012d}"
+    """The id of the settlement settled with `settlement_uuid=n`."""
+    return str(uuid.UUID(int=n))
 
 
 @pytest.fixture

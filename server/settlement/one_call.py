@@ -21,7 +21,6 @@ DOMAIN.md: "The personal account and who pays what", "When a password is needed"
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,16 +37,12 @@ from server.errors import (
     ServiceUnavailableError,
     all_error_classes,
 )
-from server.settlement import fund
+from server.settlement import fund, plpgsql
 from server.settlement.rules import Medium, PasswordPolicy, Scene
 
 # The SQL text of `ec_settle` and its helpers lives beside this module, in ec_settle.sql: each
 # statement starts at its `-- statement: <name>` line and ends at the `$fn$` line closing it.
-_SQL_FILE = Path(__file__).with_name("ec_settle.sql")
-_STATEMENT = re.compile(r"^-- statement: (\w+)\n(.*?^\$fn\$\n)", re.MULTILINE | re.DOTALL)
-_STATEMENTS = {
-    name: "\n" + body for name, body in _STATEMENT.findall(_SQL_FILE.read_text(encoding="utf-8"))
-}
+_STATEMENTS = plpgsql.statements(Path(__file__).with_name("ec_settle.sql"))
 
 MASK_NAME_FUNCTION = _STATEMENTS["ec_mask_name"]
 SYSTEM_ACCOUNT_FUNCTION = _STATEMENTS["ec_system_account"]

@@ -1,5 +1,9 @@
 """Refunding a settlement: every fen back to the account it came from, once. Issue 5, "Refunds";
 issue 11: the settlement's own recorded delta comes off the person's year (docs/benefit-policy.md).
+
+On PostgreSQL the same rules run as one call of the PL/pgSQL function `ec_refund` (issue 14,
+refund_call.py): one round trip in autocommit. The Python path below is the readable reference,
+and what SQLite runs; tests/service/test_settle_one_call.py proves the two write the same rows.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from server.benefits.engine import YearDelta
 from server.errors import AlreadyRefundedError, NotFoundError
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
+from server.settlement import refund_call
 from server.settlement.models import Settlement, SettlementRefund
 from server.settlement.pricing import Terminal
 from server.uow import UnitOfWork
@@ -33,6 +38,15 @@ def refund(
     computed gives its recorded delta back to the pool and year it counted in.
     """
     clock = uow.clock
+    if uow.is_postgres:
+        return refund_call.refund(
+            uow.session.get_bind(),  # type: ignore[arg-type]
+            settlement_id=settlement_id,
+            institution_id=terminal.institution_id,
+            terminal_id=terminal.terminal_id,
+            now=clock.now(),
+            request_id=request_id_var.get(),
+        )
 
     def work(s: Session) -> tuple[Settlement, SettlementRefund]:
         now = clock.now()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -74,8 +74,21 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
         max_overflow=0 if pool_size else 20,
         pool_recycle=1800,
         pool_timeout=POOL_TIMEOUT_SECONDS,  # every connection busy: 503 after 2 s, not a queue
-        connect_args=POSTGRES_CONNECT_ARGS,
+        connect_args=postgres_connect_args(url),
     )
+
+
+def postgres_connect_args(url: str) -> dict[str, Any]:
+    """POSTGRES_CONNECT_ARGS, keeping the URL's own `options` (e.g. `-csearch_path=region_11`).
+
+    psycopg takes the URL's query as keyword arguments and `connect_args` replaces a keyword of
+    the same name, so without this an operator's `?options=...` would be dropped silently.
+    """
+    given = make_url(url).query.get("options")
+    if not given:
+        return POSTGRES_CONNECT_ARGS
+    joined = " ".join(given) if isinstance(given, tuple) else given
+    return {**POSTGRES_CONNECT_ARGS, "options": f"{joined} {POSTGRES_CONNECT_ARGS['options']}"}
 
 
 class Database:

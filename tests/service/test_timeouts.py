@@ -44,6 +44,18 @@ def test_a_postgres_session_runs_under_the_timeouts():
     assert ON_POSTGRES
 
 
+@pytest.mark.postgres
+def test_the_urls_own_options_are_kept_beside_the_timeouts():
+    """An operator's `?options=-csearch_path=...` (one schema per region, or the tests' per-run
+    schema) reaches the session; it was silently replaced by the timeouts' options."""
+    sep = "&" if "?" in DATABASE_URL else "?"
+    engine = make_engine(f"{DATABASE_URL}{sep}options=-csearch_path%3Dregion_11")
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW search_path")).scalar_one() == "region_11"
+        assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "5s"
+    engine.dispose()
+
+
 def test_a_frozen_redis_is_refused_within_a_second():
     """A listener that accepts and never answers stands for a SIGSTOPped redis-server."""
     server = socket.socket()

@@ -6,7 +6,8 @@ takes minutes and gigabytes): run it by name, or set BENCH_SCALE=1.
 A scratch database `bench_scale` on the local PostgreSQL (dropped and re-made here; never `test`,
 never DATABASE_URL; BENCH_SCALE_DATABASE_URL names another scratch database) is migrated with the
 app's migrations and given, through the API, the active patients of bench/settle.py and the
-offline kits of bench/scan.py. It is then grown to each size of BENCH_SCALE_SIZES (default
+offline kits of bench/scan.py, who then settle 1,000 times unmeasured (no table the load reads
+is empty when first analyzed). It is then grown to each size of BENCH_SCALE_SIZES (default
 "10000,1000000"; insured persons in all) with filler persons (a phone each), their accounts and a
 year of monthly credits shaped as `server/ledger/credits.py` writes them: per month and import
 batch of 1,000 persons one journal transaction (`credit:YYYY-MM`) with each person's entry (its
@@ -20,8 +21,9 @@ settlement and scan loads run through gunicorn: rows `settlement_<size>` and `sc
 (`10k`, `200k`, `1m`, ...) go to bench/results.json with app and PostgreSQL CPU per request,
 the database's size, its buffer hit ratio during the run and the depth of the indexes that grew.
 
-The load is the same at every size: the same patients, fresh scan tokens and fresh codes; a
-terminal token is issued afresh at each size (access tokens live 15 minutes, a fill may not).
+The load is the same at every size: ROUNDS rounds of each, the same patients, fresh scan tokens
+and fresh codes; a terminal token is issued afresh at each size (access tokens live 15 minutes,
+a fill may not). docs/capacity.md has the figures and what they mean.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Seconds a gunicorn master may take to open its port (BENCH_START_SECONDS).
+START_SECONDS = float(os.environ.get("BENCH_START_SECONDS", "120"))
 
 
 def scratch_database(default_sqlite: str) -> str:
@@ -110,28 +113,41 @@ def gunicorn(
         *(["-c", "bench/gunicorn_bench.py"] if (env or {}).get("DEMO_MODE") else []),
         app,
     ]
+    # gunicorn's own messages go to a file: shown when it does not start (an import error, a
+    # refused setting), never mixed into a table.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
+        # A loaded 2-core machine can take many seconds to import gunicorn (load average 9 was
+        # seen): wait up to START_SECONDS, but give up at once when gunicorn has exited.
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and proc.poll() is None:
             with contextlib.suppress(OSError):
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             time.sleep(0.1)
         else:
-            raise RuntimeError(f"gunicorn did not start: {cmd}")
+            log.seek(0)
+            tail = log.read()[-2000:].decode(errors="replace")
+            why = f"exited with {proc.returncode}" if proc.poll() is not None else "no port"
+            raise RuntimeError(f"gunicorn did not start ({why}): {cmd}\n{tail}")
         served = Served(f"127.0.0.1:{port}")
         served.pid = proc.pid
         yield served
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
 
 
 @dataclass
@@ -166,18 +182,28 @@ def _client(
     conn = http.client.HTTPConnection(host, timeout=30)
     lat: list[float] = []
     errors = 0
-    for i in range(start, start + count):
-        method, path, body, headers = make(i)
-        data = json.dumps(body) if body is not None else None
-        hdrs = {"Content-Type": "application/json", **headers} if data else headers
-        t = time.perf_counter()
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        resp.read()
-        lat.append((time.perf_counter() - t) * 1000)
-        if resp.status not in ok:
-            errors += 1
-    out.put((lat, errors))
+    try:
+        for i in range(start, start + count):
+            method, path, body, headers = make(i)
+            data = json.dumps(body) if body is not None else None
+            hdrs = {"Content-Type": "application/json", **headers} if data else headers
+            t = time.perf_counter()
+            try:
+                conn.request(method, path, body=data, headers=hdrs)
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException):
+                # A timeout or a dropped connection is an error of this request, not the end of
+                # the run (a client that died here would leave drive() waiting forever).
+                conn.close()
+                conn = http.client.HTTPConnection(host, timeout=30)
+                status = 0
+            lat.append((time.perf_counter() - t) * 1000)
+            if status not in ok:
+                errors += 1
+    finally:
+        out.put((lat, errors + count - len(lat)))  # requests never sent are errors too
 
 
 def drive(

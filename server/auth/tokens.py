@@ -2,23 +2,73 @@
 
 Access tokens live at most 15 minutes. A user's tokens carry `fam`, the sign-in they belong to;
 logging out or replaying a used refresh token marks that family revoked in the short-lived store,
-and every token of it is refused with TOKEN_REVOKED from then on.
+and every token of it is refused with TOKEN_REVOKED from then on. A revoked terminal's tokens are
+refused the same way (server/institutions/terminals.py), except on the views that declare, with
+`checks_own_terminal_revocation`, that they read the terminal's row themselves (issue 14: a scan
+makes one store call, not two).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import jwt
-from flask import Flask, Response, jsonify
-from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, decode_token
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    get_jwt,
+)
 from flask_jwt_extended.config import config as jwt_config
 
 from server.auth.service import family_key
 from server.errors import TokenRevokedError, UnauthorizedError
 from server.institutions.terminals import is_marked_revoked
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# The mark `checks_own_terminal_revocation` leaves on a view (kept by functools.wraps).
+_OWN_TERMINAL_CHECK = "__checks_own_terminal_revocation__"
+
+
+def checks_own_terminal_revocation(view: Callable[P, R]) -> Callable[P, R]:
+    """Declare that a terminal view refuses a revoked terminal itself, from the terminal's own
+    row (`terminals.revoked_at`, the durable truth) read in the view's statement, with the
+    TOKEN_REVOKED the token check would answer; the token check then skips the store's mark for
+    it. Goes under `@role_required("terminal")`.
+
+    A view may fail before its statement runs (a malformed body or code): such a failure is
+    answered as before, TOKEN_REVOKED when the store marks the terminal revoked.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return view(*args, **kwargs)
+        except TokenRevokedError:
+            raise
+        except Exception as exc:
+            store = current_app.extensions["wiring"].store
+            if is_marked_revoked(store, str(get_jwt().get("sub"))):
+                raise TokenRevokedError() from exc
+            raise
+
+    setattr(wrapper, _OWN_TERMINAL_CHECK, True)
+    return wrapper
+
+
+def _view_checks_own_terminal_revocation() -> bool:
+    if not has_request_context():
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _OWN_TERMINAL_CHECK, False))
 
 
 class CheckedTokenJWTManager(JWTManager):
@@ -114,6 +164,8 @@ def init_jwt(app: Flask) -> None:
     def _blocked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         store = app.extensions["wiring"].store
         if payload.get("role") == "terminal":  # revoked at the agency desk
+            if _view_checks_own_terminal_revocation():
+                return False  # the view reads the terminal's row itself
             return is_marked_revoked(store, str(payload.get("sub")))  # fails closed when down
         family = payload.get("fam")
         if not family:

@@ -233,21 +233,35 @@ class PostgresScan:
             text = _POSTGRES_TEXTS[name] = str(statement.compile(dialect=self._engine.dialect))
         return text
 
-    def _first(self, text: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    @contextlib.contextmanager
+    def _translated(self, statement: str | None) -> Iterator[None]:
+        """psycopg's errors as SQLAlchemy raises them (server/db/transaction.py and the error
+        handlers know those: a lost database answers 503); a lost connection is invalidated, so
+        it never returns to the pool."""
         try:
-            with self._conn.cursor() as cur:
-                cur.execute(text, params)
-                row: tuple[Any, ...] | None = cur.fetchone()
-                return row
+            yield
         except psycopg.Error as exc:
-            # As SQLAlchemy raises it (server/db/transaction.py and the error handlers know
-            # those: a lost database answers 503); a lost connection never returns to the pool.
             lost = self._conn.closed or self._conn.broken  # as SQLAlchemy's dialect tells
             if lost:
                 self._raw.invalidate(exc)
             raise DBAPIError.instance(
-                text, None, exc, psycopg.Error, hide_parameters=True, connection_invalidated=lost
+                statement,
+                None,
+                exc,
+                psycopg.Error,
+                hide_parameters=True,
+                connection_invalidated=lost,
             ) from exc
+
+    def autocommit(self, on: bool) -> None:
+        with self._translated(None):
+            self._conn.autocommit = on
+
+    def _first(self, text: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        with self._translated(text), self._conn.cursor() as cur:
+            cur.execute(text, params)
+            row: tuple[Any, ...] | None = cur.fetchone()
+            return row
 
     def read(self, handle: bytes, terminal_id: str | None) -> Read:
         if terminal_id is None:
@@ -296,13 +310,18 @@ def scan_connection(engine: Engine) -> Iterator[PostgresScan | SqliteScan]:
             yield SqliteScan(conn)
         return
     raw = engine.raw_connection()
+    scan = PostgresScan(raw, engine)
     try:
-        raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-        yield PostgresScan(raw, engine)
+        scan.autocommit(True)
+        yield scan
     finally:
-        if raw.is_valid:
-            raw.driver_connection.autocommit = False  # type: ignore[union-attr]
-        raw.close()
+        try:
+            if raw.is_valid:
+                scan.autocommit(False)
+        except DBAPIError:
+            raw.invalidate()  # in a state unknown: never back into the pool
+        finally:
+            raw.close()
 
 
 def write_grant(conn: Connection, grant: NewScanToken, one_statement: bool) -> bool:

@@ -390,19 +390,22 @@ class RoundTrips:
     client starts sending after the server has answered (a "flight"). It knows no protocol, so it
     counts PostgreSQL (a pipeline is one trip) and Redis (a MULTI/pipeline is one trip) alike.
     Point the app at `port` for a short, separate counting pass (it costs a hop, so never during
-    a timed run); `reset()` after warming up so connection set-up is not counted."""
+    a timed run); `reset()` after warming up so connection set-up is not counted. `sent` keeps
+    what the clients sent since then, for a test that reads the protocol (Redis commands)."""
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.listener.getsockname()[1])
         self.flights = 0
+        self.sent = bytearray()
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def reset(self) -> None:
         with self._lock:
             self.flights = 0
+            self.sent.clear()
 
     def close(self) -> None:
         self.listener.close()
@@ -430,10 +433,11 @@ class RoundTrips:
                     if not data:
                         return
                     if sock is client:
-                        if not client_turn:
-                            client_turn = True
-                            with self._lock:
+                        with self._lock:
+                            if not client_turn:
+                                client_turn = True
                                 self.flights += 1
+                            self.sent += data
                         upstream.sendall(data)
                     else:
                         client_turn = False

@@ -137,24 +137,28 @@ def _counted(
             for relay in relays.values():
                 relay.reset()
             drive(host, lambda i: make(20 + i), COUNTED, 1)
+            # Read before gunicorn stops: a worker closing its connections sends one more
+            # flight (PostgreSQL's Terminate), which is no scan's (it made 2.01 of 2).
+            trips = {k: r.flights / COUNTED for k, r in relays.items()}
     finally:
         for relay in relays.values():
             relay.close()
-    trips = {k: r.flights / COUNTED for k, r in relays.items()}
     return {"round_trips": trips.get("DATABASE_URL"), "redis_calls": trips.get("REDIS_URL")}
 
 
 def _pure_rates() -> tuple[list[list[Any]], float]:
-    """Ed25519 verify and the whole pure verification, one core, in-process; and the latter's
-    microseconds per call."""
+    """Ed25519 verify and the whole pure verification, one core, in-process (CPU time); and the
+    latter's microseconds per call."""
     key = Ed25519PrivateKey.generate()
     sig = key.sign(b"m" * 200)
     pub = key.public_key()
     n = 3000
-    t = time.perf_counter()
+    # CPU time, as the app's CPU per request is (from /proc): on this shared machine a wall
+    # clock counts the other processes' turns too.
+    t = time.process_time()
     for _ in range(n):
         pub.verify(sig, b"m" * 200)
-    ed_us = (time.perf_counter() - t) / n * 1e6
+    ed_us = (time.process_time() - t) / n * 1e6
 
     server, device = ServerKey.generate(), Ed25519PrivateKey.generate()
     at = datetime.now(UTC)
@@ -167,10 +171,10 @@ def _pure_rates() -> tuple[list[list[Any]], float]:
     text = ec1.present(
         attestation, device, ec1.PresentationClaims(os.urandom(16), now, now + 60, 1)
     )
-    t = time.perf_counter()
+    t = time.process_time()
     for _ in range(n):
         ec1.verify_code(text, keys=lambda kid: [server.public_key], now=at)
-    verify_us = (time.perf_counter() - t) / n * 1e6
+    verify_us = (time.process_time() - t) / n * 1e6
     return [
         ["Ed25519 verify (cryptography)", f"{ed_us:.0f} us", f"{1e6 / ed_us:,.0f}"],
         [

@@ -2,23 +2,74 @@
 
 Access tokens live at most 15 minutes. A user's tokens carry `fam`, the sign-in they belong to;
 logging out or replaying a used refresh token marks that family revoked in the short-lived store,
-and every token of it is refused with TOKEN_REVOKED from then on.
+and every token of it is refused with TOKEN_REVOKED from then on. A revoked terminal's tokens are
+refused the same way (server/institutions/terminals.py), except on the views that declare, with
+`checks_own_terminal_revocation`, that they read the terminal's row themselves (issue 14: a scan
+makes one store call, not two).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import jwt
-from flask import Flask, Response, jsonify
-from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, decode_token
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
+from flask_jwt_extended import (
+    JWTManager,
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    get_jwt,
+    view_decorators,
+)
 from flask_jwt_extended.config import config as jwt_config
 
 from server.auth.service import family_key
 from server.errors import TokenRevokedError, UnauthorizedError
 from server.institutions.terminals import is_marked_revoked
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# The mark `checks_own_terminal_revocation` leaves on a view (kept by functools.wraps).
+_OWN_TERMINAL_CHECK = "__checks_own_terminal_revocation__"
+
+
+def checks_own_terminal_revocation(view: Callable[P, R]) -> Callable[P, R]:
+    """Declare that a terminal view refuses a revoked terminal itself, from the terminal's own
+    row (`terminals.revoked_at`, the durable truth) read in the view's statement, with the
+    TOKEN_REVOKED the token check would answer; the token check then skips the store's mark for
+    it. Goes under `@role_required("terminal")`.
+
+    A view may fail before its statement runs (a malformed body or code): such a failure is
+    answered as before, TOKEN_REVOKED when the store marks the terminal revoked.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return view(*args, **kwargs)
+        except TokenRevokedError:
+            raise
+        except Exception as exc:
+            store = current_app.extensions["wiring"].store
+            if is_marked_revoked(store, str(get_jwt().get("sub"))):
+                raise TokenRevokedError() from exc
+            raise
+
+    setattr(wrapper, _OWN_TERMINAL_CHECK, True)
+    return wrapper
+
+
+def _view_checks_own_terminal_revocation() -> bool:
+    if not has_request_context():
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _OWN_TERMINAL_CHECK, False))
 
 
 class CheckedTokenJWTManager(JWTManager):
@@ -31,13 +82,27 @@ class CheckedTokenJWTManager(JWTManager):
     claims (exp, nbf, iat, with the configured leeway) are checked again on every use; a
     remembered token that fails them takes the full path, which raises exactly what it always
     did. Revocation, the token type and the role are checked after decoding, on every request.
+
+    After decoding, flask-jwt-extended reads the token's header once more with PyJWT's unverified
+    parser (every character of the token checked again: a tenth of a scan's own work); a
+    remembered token's header is remembered with it (`remembered_header`, put in that place by
+    `init_jwt`).
     """
 
     MAX_REMEMBERED = 4096
 
     def __init__(self, app: Flask) -> None:
         self._checked: dict[str, dict[str, Any]] = {}
+        self._headers: dict[str, dict[str, Any]] = {}
         super().__init__(app)
+
+    def remembered_header(self, encoded_token: str) -> dict[str, Any]:
+        """The header of a token checked here (PyJWT's unverified read for any other)."""
+        header = self._headers.get(encoded_token)
+        if header is None:
+            read: dict[str, Any] = jwt.get_unverified_header(encoded_token)
+            return read
+        return dict(header)
 
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False
@@ -57,8 +122,18 @@ class CheckedTokenJWTManager(JWTManager):
         if plain:
             if len(self._checked) >= self.MAX_REMEMBERED:
                 self._checked.clear()  # simple and thread-safe; refilled by the next requests
+                self._headers.clear()
+            self._headers[encoded_token] = jwt.get_unverified_header(encoded_token)
             self._checked[encoded_token] = dict(decoded)
         return decoded
+
+
+def _remembered_header(encoded_token: str) -> dict[str, Any]:
+    manager = current_app.extensions.get("flask-jwt-extended")
+    if isinstance(manager, CheckedTokenJWTManager):
+        return manager.remembered_header(encoded_token)
+    header: dict[str, Any] = jwt.get_unverified_header(encoded_token)
+    return header
 
 
 def _times_hold(claims: dict[str, Any], *, leeway: float) -> bool:
@@ -82,6 +157,10 @@ def init_jwt(app: Flask) -> None:
         JWT_ALGORITHM="HS256",
     )
     jwt = CheckedTokenJWTManager(app)
+    # flask-jwt-extended's own header read, per request (see CheckedTokenJWTManager); a version
+    # without it only loses the saving.
+    if hasattr(view_decorators, "get_unverified_jwt_headers"):
+        setattr(view_decorators, "get_unverified_jwt_headers", _remembered_header)  # noqa: B010
 
     def envelope(error: UnauthorizedError | TokenRevokedError) -> tuple[Response, int]:
         return jsonify(error.envelope()), error.status
@@ -114,6 +193,8 @@ def init_jwt(app: Flask) -> None:
     def _blocked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         store = app.extensions["wiring"].store
         if payload.get("role") == "terminal":  # revoked at the agency desk
+            if _view_checks_own_terminal_revocation():
+                return False  # the view reads the terminal's row itself
             return is_marked_revoked(store, str(payload.get("sub")))  # fails closed when down
         family = payload.get("fam")
         if not family:

@@ -1,9 +1,11 @@
 """The agency's view of the scanners: list them, revoke one.
 
 A revoked terminal can neither sign in again (its secret digest is overwritten, so no secret
-matches) nor keep using an access token it already holds: revocation marks the terminal in the
-short-lived store for as long as such a token can live, and server/auth/tokens.py refuses tokens
-of a marked terminal with TOKEN_REVOKED.
+matches) nor keep using an access token it already holds. `terminals.revoked_at` is the durable
+truth; revocation also marks the terminal in the short-lived store for as long as such a token
+can live, and server/auth/tokens.py refuses tokens of a marked terminal with TOKEN_REVOKED. A scan
+(POST /scan, issue 14) reads `revoked_at` in its own statement instead of the mark, so it
+refuses a revoked terminal even when the store has lost the mark.
 
 DOMAIN.md: "Who uses it".
 """

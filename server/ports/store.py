@@ -66,10 +66,11 @@ class ShortLivedStore(Protocol):
 
 
 # Security state that must survive a Redis restart (issue 10, finding 3): payment-password locks
-# and wrong-entry day counts (server/accounts/passwords.py) and revoked sign-ins
-# (server/auth/service.py). Their source of truth is the database; everything else (SMS codes,
-# used-code records, throttles) may live in Redis alone.
-DURABLE_PREFIXES = ("pw:", "auth:fam-revoked:")
+# and wrong-entry day counts (server/accounts/passwords.py), revoked sign-ins
+# (server/auth/service.py) and revoked terminals (server/institutions/terminals.py). Their
+# source of truth is the database; everything else (SMS codes, used-code records, throttles)
+# may live in Redis alone.
+DURABLE_PREFIXES = ("pw:", "auth:fam-revoked:", "terminal:revoked:")
 
 
 class RoutingStore:

@@ -85,3 +85,15 @@ def test_with_redis_the_app_keeps_security_state_in_the_database(app):
     store = app.extensions["wiring"].store
     assert isinstance(store, RoutingStore)
     assert isinstance(store.durable, DatabaseStore)
+
+
+def test_a_terminal_revocation_survives_an_emptied_fast_store(app):
+    """A revoked terminal's live tokens stay refused on every route (settlement, refund,
+    reconciliation) after Redis comes back empty; /scan also reads revoked_at itself."""
+    from server.institutions.terminals import is_marked_revoked, revoked_key
+
+    store, restart_empty = stores(app)
+    store.put(revoked_key("t-1"), "1", 1200)
+    restart_empty()
+    assert is_marked_revoked(store, "t-1")
+    assert not is_marked_revoked(store, "t-2")

@@ -16,8 +16,9 @@ bench/results.json too.
 
 The server is production-configured (TESTING off, argon2id at full cost) on PostgreSQL:
 BENCH_DATABASE_URL (a scratch database, emptied here) or a fresh `bench_settle` database on the
-local server; pgbench runs in a fresh `bench_pgbench` database on the same server. DATABASE_URL is
-never touched. BENCH_REDIS_URL (a scratch Redis database, emptied first) is used when set.
+local server; pgbench runs in a fresh `<that database>_pgbench` database on the same server (so two
+runs on scratch databases of their own never drop each other's). DATABASE_URL is never touched.
+BENCH_REDIS_URL (a scratch Redis database, emptied first) is used when set.
 """
 
 from __future__ import annotations
@@ -351,7 +352,7 @@ def main() -> None:
         )
         bare = ceiling(total=ECREDENTIAL_SETTLEMENTS, clients=CLIENTS, workers=WORKERS)
     # pgbench on the same PostgreSQL server, in a database of its own
-    tps, pg_latency, pgbench_cpu = _pgbench(_fresh_database(url, "bench_pgbench"))
+    tps, pg_latency, pgbench_cpu = _pgbench(_fresh_database(url, f"{database}_pgbench"))
     save(
         {
             "bare": row(bare, workers=WORKERS, clients=CLIENTS),

@@ -67,6 +67,10 @@ ECREDENTIAL_SETTLEMENTS = 3000
 CARD_SETTLEMENTS = 240
 CLIENTS = 8
 WORKERS = 4
+# Every row is served the same way, the way production serves scanners and HIS clients:
+# gthread workers (gunicorn.conf.py) that keep each client's connection open. With one thread a
+# sync worker would close it after every answer, and each request would pay a new connection.
+THREADS = 4
 PGBENCH_SECONDS = 10
 COUNTED = 100  # requests of the round-trip counting pass
 # Scan tokens made in set-up, by request index: the timed run [0, N), its warm-up [N, N+96), the
@@ -310,13 +314,15 @@ def main() -> None:
             )
 
         database = make_url(url).database or ""
-        with gunicorn("wsgi:app", env=env, workers=WORKERS) as host:
+        with gunicorn("wsgi:app", env=env, workers=WORKERS, threads=THREADS) as host:
             drive(host, lambda i: ecredential(i, ECREDENTIAL_SETTLEMENTS), 96, CLIENTS)  # warm
             ec = measured(host, ecredential, ECREDENTIAL_SETTLEMENTS, CLIENTS, database=database)
             cd = measured(host, card, CARD_SETTLEMENTS, CLIENTS, database=database)
         ec_trips = _counted(
             url,
-            lambda db: gunicorn("wsgi:app", env={**env, "DATABASE_URL": db}, workers=1),
+            lambda db: gunicorn(
+                "wsgi:app", env={**env, "DATABASE_URL": db}, workers=1, threads=THREADS
+            ),
             lambda i: ecredential(i, ECREDENTIAL_SETTLEMENTS + 100),
         )
 
@@ -340,6 +346,7 @@ def main() -> None:
                 "bench.thin_app:app",
                 env={**thin_env, "BENCH_THIN_DSN": _plain(db)},
                 workers=workers,
+                threads=THREADS,
             )
 
         with thin_server(url) as host:
@@ -350,15 +357,18 @@ def main() -> None:
             lambda db: thin_server(db, 1),
             lambda i: thin(i, THIN + ECREDENTIAL_SETTLEMENTS + 100),
         )
-        bare = ceiling(total=ECREDENTIAL_SETTLEMENTS, clients=CLIENTS, workers=WORKERS)
+        bare = ceiling(
+            total=ECREDENTIAL_SETTLEMENTS, clients=CLIENTS, workers=WORKERS, threads=THREADS
+        )
     # pgbench on the same PostgreSQL server, in a database of its own
+    served = {"workers": WORKERS, "threads": THREADS, "clients": CLIENTS}
     tps, pg_latency, pgbench_cpu = _pgbench(_fresh_database(url, f"{database}_pgbench"))
     save(
         {
-            "bare": row(bare, workers=WORKERS, clients=CLIENTS),
-            "thin_settlement": row(th, round_trips=thin_trips, workers=WORKERS, clients=CLIENTS),
-            "settlement": row(ec, round_trips=ec_trips, workers=WORKERS, clients=CLIENTS),
-            "card_settlement": row(cd, workers=WORKERS, clients=CLIENTS),
+            "bare": row(bare, **served),
+            "thin_settlement": row(th, round_trips=thin_trips, **served),
+            "settlement": row(ec, round_trips=ec_trips, **served),
+            "card_settlement": row(cd, **served),
             "pgbench": {
                 "rate": tps,
                 "app_cpu_ms": None,
@@ -374,7 +384,8 @@ def main() -> None:
     print(
         table(
             [
-                f"same 2 cores: gunicorn {WORKERS} workers, {CLIENTS} keep-alive clients",
+                f"same 2 cores: gunicorn {WORKERS} gthread workers x {THREADS} threads "
+                f"(keep-alive), {CLIENTS} keep-alive clients",
                 "per second",
                 "app CPU ms/req",
                 "PG CPU ms/req",

@@ -53,10 +53,13 @@ CREATE OR REPLACE FUNCTION ec_settle(
     p_deductible bigint, p_ratio_bp int, p_cap bigint, p_fixed bigint,
     p_system_accounts int[]
 ) RETURNS json LANGUAGE plpgsql
--- Every statement here is a point lookup or a tiny write: planning it afresh for each call's
+-- Every statement here is a lookup by key or a tiny write: planning it afresh for each call's
 -- values (what the plan cache does for its first calls, and after for some) costs more than
--- running it, so each is planned once per connection.
-SET plan_cache_mode = force_generic_plan AS $fn$
+-- running it, so each is planned once per connection. A plan kept that long must not be a
+-- sequential scan chosen while a table was still small (a new database's settlements, say):
+-- every table here is read through an index.
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off AS $fn$
 DECLARE
     v_actor text := 'terminal:' || p_terminal_id;
     v_found record;

@@ -9,7 +9,7 @@ DOMAIN.md: "The personal account (个人账户) and who pays what", "Dates and m
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -94,6 +94,21 @@ def _remember_system_ids(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_system_ids(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+def known_system_accounts(bind: object, codes: Sequence[str]) -> list[int] | None:
+    """The ids of the system accounts `codes`, in order, when `bind` knows them all; else None.
+
+    For a caller that works outside a Session (ec_settle, server/settlement/one_call.py)."""
+    known = _KNOWN_SYSTEM_IDS.get(bind)
+    if known is None or any(code not in known for code in codes):
+        return None
+    return [known[code] for code in codes]
+
+
+def remember_system_accounts(bind: object, ids: Mapping[str, int]) -> None:
+    """Remember ids that a committed transaction outside a Session found or made."""
+    _KNOWN_SYSTEM_IDS.setdefault(bind, {}).update(ids)
 
 
 def system_accounts(

@@ -3,8 +3,8 @@
 -- server/settlement/one_call.py reads this file at import: every statement starts at its
 -- `-- statement: <name>` line and ends at the `$fn$` line that closes its body; the comments
 -- between statements are not sent. The statements are installed in this order by the
--- migration 0008_settle_function and, for tables made by create_all, by
--- server/settlement/models.py.
+-- migrations 0008_settle_function and 0011_settle_lean (the text of now) and, for tables made by
+-- create_all, by server/settlement/models.py.
 
 -- privacy.mask_name: the first character stays.
 -- statement: ec_mask_name
@@ -36,6 +36,13 @@ $fn$
 -- A new year row is inserted only when the settlement is written (a first visit that needs a
 -- password must leave nothing behind); a racing first visit that inserted it meanwhile makes
 -- this one retry whole (40001), so both add their delta to the committed values.
+--
+-- Lean (migration 0011_settle_lean), for a bill paid from the own account: eight statements, each
+-- planned once per connection; the scan token used up by the statement that finds it, which also
+-- tells whether anyone files mutual aid for the person (the sources are read only then); the own
+-- account locked by a plain read; the system accounts' ids passed in (found or made here only on
+-- an engine's first call); the legs built in memory; each balance moved by the statement that
+-- writes its entry.
 -- statement: ec_settle
 CREATE OR REPLACE FUNCTION ec_settle(
     p_id text, p_institution_id int, p_terminal_id text, p_order_no text, p_digest text,
@@ -43,14 +50,23 @@ CREATE OR REPLACE FUNCTION ec_settle(
     p_total bigint, p_fund bigint, p_now timestamptz, p_request_id text,
     p_password_rule text, p_verified_account int,
     p_rule_kind text, p_rule_name text, p_pool text, p_year int, p_eligible bigint,
-    p_deductible bigint, p_ratio_bp int, p_cap bigint, p_fixed bigint
-) RETURNS json LANGUAGE plpgsql AS $fn$
+    p_deductible bigint, p_ratio_bp int, p_cap bigint, p_fixed bigint,
+    p_system_accounts int[]
+) RETURNS json LANGUAGE plpgsql
+-- Every statement here is a lookup by key or a tiny write: planning it afresh for each call's
+-- values (what the plan cache does for its first calls, and after for some) costs more than
+-- running it, so each is planned once per connection. A plan kept that long must not be a
+-- sequential scan chosen while a table was still small (a new database's settlements, say):
+-- every table here is read through an index.
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off AS $fn$
 DECLARE
     v_actor text := 'terminal:' || p_terminal_id;
     v_found record;
     v_person int;
     v_presented int;
     v_card_status text;
+    v_filed boolean;
     v_fund bigint := p_fund;
     v_detail json := 'null'::json;
     v_pool text;
@@ -64,11 +80,12 @@ DECLARE
     v_src_ids int[] := '{}';
     v_src_rel text[] := '{}';
     v_src_masked text[] := '{}';
-    v_row record;
     v_own_id int;
     v_own_hash text;
     v_own_limit bigint;
     v_own_masked text;
+    v_row record;
+    v_own_balance bigint;
     v_bal_ids int[] := '{}';
     v_bals bigint[] := '{}';
     v_needs boolean;
@@ -76,19 +93,12 @@ DECLARE
     v_amount bigint;
     v_leg_ids int[] := '{}';
     v_leg_amts bigint[] := '{}';
-    v_legs json;
+    v_legs json[] := '{}';
     v_own_fen bigint := 0;
     v_accounts_fen bigint := 0;
     v_cash bigint;
-    v_fund_acc int;
-    v_ext_acc int;
-    v_inst_acc int;
+    v_system int[];
     v_tx bigint;
-    v_after bigint;
-    v_e_acc int[] := '{}';
-    v_e_amt bigint[] := '{}';
-    v_e_kind text[] := '{}';
-    v_e_after bigint[] := '{}';
     i int;
 BEGIN
     -- 1. The order check first: a retry answers the first outcome.
@@ -99,17 +109,26 @@ BEGIN
                                  'request_digest', v_found.request_digest);
     END IF;
 
-    -- 2. Who pays: the scan token (locked; used up only when written) or the card.
+    -- 2. Who pays: the scan token, used up by the statement that finds it (given back in 6 if a
+    -- password is needed first; any refusal below rolls the whole call back), or the card. The
+    -- same statement tells whether anyone files mutual aid for the person (most have no one).
     IF p_medium = 'ecredential' THEN
-        SELECT person_id, presented_by_user_id INTO v_person, v_presented FROM scan_tokens
-         WHERE token_hash = p_token_hash AND institution_id = p_institution_id
-           AND used_at IS NULL AND expires_at > p_now
-           FOR UPDATE;
+        UPDATE scan_tokens t SET used_at = p_now
+         WHERE t.token_hash = p_token_hash AND t.institution_id = p_institution_id
+           AND t.used_at IS NULL AND t.expires_at > p_now
+        RETURNING t.person_id, t.presented_by_user_id,
+                  EXISTS (SELECT FROM mutual_aid_filings f
+                           WHERE f.beneficiary_person_id = t.person_id)
+             INTO v_person, v_presented, v_filed;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'SCAN_TOKEN_INVALID';
         END IF;
     ELSE
-        SELECT person_id, status INTO v_person, v_card_status FROM cards WHERE card_no = p_card_no;
+        SELECT c.person_id, c.status,
+               EXISTS (SELECT FROM mutual_aid_filings f
+                        WHERE f.beneficiary_person_id = c.person_id)
+          INTO v_person, v_card_status, v_filed
+          FROM cards c WHERE c.card_no = p_card_no;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'NOT_FOUND' USING HINT = 'No card with this number';
         END IF;
@@ -159,7 +178,7 @@ BEGIN
     v_burden := p_total - v_fund;
 
     -- 4. The mutual-aid sources in the beneficiary's order (only when there is a burden).
-    IF v_burden > 0 THEN
+    IF v_burden > 0 AND v_filed THEN
         FOR v_row IN
             SELECT a.id, f.relation, p.name FROM mutual_aid_filings f
               JOIN persons p ON p.id = f.holder_person_id
@@ -176,32 +195,48 @@ BEGIN
         END LOOP;
     END IF;
 
-    -- 5. Every account that may pay, locked in one statement in ascending id order.
-    FOR v_row IN
-        SELECT a.id, a.person_id, a.balance_fen, a.password_hash, a.password_free_limit_fen,
-               p.name
+    -- 5. Every account that may pay, locked in ascending id order: most patients have no
+    -- mutual-aid source, and their own account is then locked by one plain read.
+    IF v_src_ids = '{}' THEN
+        SELECT a.id, a.balance_fen, a.password_hash, a.password_free_limit_fen,
+               ec_mask_name(p.name)
+          INTO v_own_id, v_own_balance, v_own_hash, v_own_limit, v_own_masked
           FROM accounts a JOIN persons p ON p.id = a.person_id
-         WHERE a.person_id = v_person OR a.id = ANY (v_src_ids)
-         ORDER BY a.id
-           FOR UPDATE OF a
-    LOOP
-        IF v_own_id IS NULL AND v_row.person_id = v_person THEN
-            v_own_id := v_row.id;
-            v_own_hash := v_row.password_hash;
-            v_own_limit := v_row.password_free_limit_fen;
-            v_own_masked := ec_mask_name(v_row.name);
-        END IF;
-        v_bal_ids := v_bal_ids || v_row.id;
-        v_bals := v_bals || v_row.balance_fen;
-    END LOOP;
+         WHERE a.person_id = v_person
+           FOR UPDATE OF a;
+        v_bal_ids := ARRAY[v_own_id];
+        v_bals := ARRAY[v_own_balance];
+    ELSE
+        FOR v_row IN
+            SELECT a.id, a.person_id, a.balance_fen, a.password_hash,
+                   a.password_free_limit_fen, p.name
+              FROM accounts a JOIN persons p ON p.id = a.person_id
+             WHERE a.person_id = v_person OR a.id = ANY (v_src_ids)
+             ORDER BY a.id
+               FOR UPDATE OF a
+        LOOP
+            IF v_own_id IS NULL AND v_row.person_id = v_person THEN
+                v_own_id := v_row.id;
+                v_own_hash := v_row.password_hash;
+                v_own_limit := v_row.password_free_limit_fen;
+                v_own_masked := ec_mask_name(v_row.name);
+            END IF;
+            v_bal_ids := v_bal_ids || v_row.id;
+            v_bals := v_bals || v_row.balance_fen;
+        END LOOP;
+    END IF;
     IF v_own_id IS NULL THEN
         RAISE EXCEPTION 'NOT_FOUND' USING HINT = 'This insured person has no personal account';
     END IF;
 
-    -- 6. The password table decides; the password itself is checked outside, in Python.
+    -- 6. The password table decides; the password itself is checked outside, in Python. Asking
+    -- for it writes nothing: the scan token is given back (the year and accounts stay as read).
     v_needs := v_burden > 0 AND (p_password_rule = 'always'
                OR (p_password_rule = 'over_limit' AND v_burden > v_own_limit));
     IF v_needs AND p_verified_account IS DISTINCT FROM v_own_id THEN
+        IF p_medium = 'ecredential' THEN
+            UPDATE scan_tokens SET used_at = NULL WHERE token_hash = p_token_hash;
+        END IF;
         RETURN json_build_object('password_needed', true, 'account_id', v_own_id,
                                  'password_hash', v_own_hash);
     END IF;
@@ -212,67 +247,66 @@ BEGIN
     IF v_amount > 0 THEN
         v_leg_ids := v_leg_ids || v_own_id;
         v_leg_amts := v_leg_amts || v_amount;
+        v_legs := v_legs || json_build_object('account_id', v_own_id, 'source', 'self',
+                                              'holder_masked', v_own_masked,
+                                              'amount_fen', v_amount);
         v_missing := v_missing - v_amount;
         v_own_fen := v_amount;
     END IF;
     FOR i IN 1 .. coalesce(array_length(v_src_ids, 1), 0) LOOP
         EXIT WHEN v_missing = 0;
-        CONTINUE WHEN v_src_ids[i] = v_own_id;
+        -- an account pays once (a holder filed twice would otherwise be drawn twice)
+        CONTINUE WHEN v_src_ids[i] = v_own_id OR v_src_ids[i] = ANY (v_leg_ids);
         v_amount := least(v_missing, v_bals[array_position(v_bal_ids, v_src_ids[i])]);
         IF v_amount > 0 THEN
             v_leg_ids := v_leg_ids || v_src_ids[i];
             v_leg_amts := v_leg_amts || v_amount;
+            v_legs := v_legs || json_build_object('account_id', v_src_ids[i],
+                                                  'source', v_src_rel[i],
+                                                  'holder_masked', v_src_masked[i],
+                                                  'amount_fen', v_amount);
             v_missing := v_missing - v_amount;
         END IF;
     END LOOP;
     v_cash := v_missing;
     v_accounts_fen := v_burden - v_cash;
-    SELECT coalesce(json_agg(json_build_object(
-               'account_id', l.id,
-               'source', CASE WHEN l.id = v_own_id THEN 'self'
-                              ELSE v_src_rel[array_position(v_src_ids, l.id)] END,
-               'holder_masked', CASE WHEN l.id = v_own_id THEN v_own_masked
-                                     ELSE v_src_masked[array_position(v_src_ids, l.id)] END,
-               'amount_fen', l.amount) ORDER BY l.n), '[]'::json)
-      INTO v_legs
-      FROM unnest(v_leg_ids, v_leg_amts) WITH ORDINALITY AS l (id, amount, n);
 
-    -- 8. Write: the scan token, the journal and balances, the settlement, the year, the audit.
-    IF p_medium = 'ecredential' THEN
-        UPDATE scan_tokens SET used_at = p_now WHERE token_hash = p_token_hash;
+    -- 8. Write: the journal and balances, the settlement, the year, the audit. The system
+    -- accounts (fund, external, the institution's) come in as ids the caller knows from an
+    -- earlier call; unknown (NULL), they are found or made here and returned.
+    IF p_system_accounts IS NULL THEN
+        v_system := ARRAY[ec_system_account('fund', 'fund', NULL, p_now),
+                          ec_system_account('external', 'external', NULL, p_now),
+                          ec_system_account('institution', 'institution:' || p_institution_id,
+                                            p_institution_id, p_now)];
+    ELSE
+        v_system := p_system_accounts;
     END IF;
-    v_fund_acc := ec_system_account('fund', 'fund', NULL, p_now);
-    v_ext_acc := ec_system_account('external', 'external', NULL, p_now);
-    v_inst_acc := ec_system_account('institution', 'institution:' || p_institution_id,
-                                    p_institution_id, p_now);
     INSERT INTO journal_transactions (kind, business_at, recorded_at, actor, request_id,
                                       reference, reverses_id)
     VALUES ('payment', p_now, p_now, v_actor, p_request_id, 'settlement:' || p_id, NULL)
     RETURNING id INTO v_tx;
-    -- personal balances move in account-id order (ledger.post), each entry's balance exact
-    FOR v_row IN SELECT l.id, l.amount FROM unnest(v_leg_ids, v_leg_amts) AS l (id, amount)
-                  ORDER BY l.id
-    LOOP
-        UPDATE accounts SET balance_fen = balance_fen - v_row.amount WHERE id = v_row.id
-        RETURNING balance_fen INTO v_after;
-        v_e_acc := v_e_acc || v_row.id;
-        v_e_amt := v_e_amt || (-v_row.amount);
-        v_e_kind := v_e_kind || CASE WHEN v_row.id = v_own_id THEN 'payment'
-                                     ELSE 'mutual_aid_out' END;
-        v_e_after := v_e_after || v_after;
-    END LOOP;
+    -- Each personal balance moves by the statement that writes its entry, so the entry's
+    -- balance-after is exact (ledger.post); the accounts are locked since 5. Entries go in the
+    -- reference's order: personal by account id, then system by account id.
+    WITH moved AS (
+        UPDATE accounts a SET balance_fen = a.balance_fen - l.amount
+          FROM unnest(v_leg_ids, v_leg_amts) AS l (id, amount)
+         WHERE a.id = l.id
+        RETURNING a.id, l.amount, a.balance_fen
+    )
     INSERT INTO journal_entries (transaction_id, account_id, system_account_id, kind, amount_fen,
                                  balance_after_fen, business_at, recorded_at, actor, request_id)
     SELECT v_tx, e.account_id, e.system_account_id, e.kind, e.amount, e.after,
            p_now, p_now, v_actor, p_request_id
-      FROM (SELECT a.account_id, NULL::int AS system_account_id, a.kind, a.amount, a.after,
-                   0 AS side, a.account_id AS sort_id
-              FROM unnest(v_e_acc, v_e_kind, v_e_amt, v_e_after)
-                   AS a (account_id, kind, amount, after)
+      FROM (SELECT m.id AS account_id, NULL::int AS system_account_id,
+                   CASE WHEN m.id = v_own_id THEN 'payment' ELSE 'mutual_aid_out' END AS kind,
+                   -m.amount AS amount, m.balance_fen AS after, 0 AS side, m.id AS sort_id
+              FROM moved m
             UNION ALL
             SELECT NULL, s.id, 'payment', s.amount, NULL, 1, s.id
-              FROM (VALUES (v_fund_acc, -v_fund), (v_ext_acc, -v_cash),
-                           (v_inst_acc, p_total)) AS s (id, amount)
+              FROM (VALUES (v_system[1], -v_fund), (v_system[2], -v_cash),
+                           (v_system[3], p_total)) AS s (id, amount)
              WHERE s.amount <> 0) AS e
      ORDER BY e.side, e.sort_id;
     INSERT INTO settlements (id, institution_id, terminal_id, order_no, request_digest, person_id,
@@ -283,7 +317,7 @@ BEGIN
                              fund_paid_delta_fen, fund_detail)
     VALUES (p_id, p_institution_id, p_terminal_id, p_order_no, p_digest, v_person, v_presented,
             p_scene, p_medium, p_total, v_fund, v_own_fen, v_accounts_fen - v_own_fen, v_cash,
-            v_legs, v_needs, v_tx, p_now, p_request_id, v_pool, v_year, v_applied,
+            array_to_json(v_legs), v_needs, v_tx, p_now, p_request_id, v_pool, v_year, v_applied,
             CASE WHEN v_pool IS NULL THEN 0 ELSE v_fund END, v_detail);
     IF v_pool IS NOT NULL THEN
         IF v_year_exists THEN
@@ -311,9 +345,10 @@ BEGIN
         'replayed', false, 'transaction_id', v_tx, 'person_id', v_person,
         'presented_by_user_id', v_presented, 'fund_fen', v_fund,
         'personal_account_fen', v_own_fen, 'mutual_aid_fen', v_accounts_fen - v_own_fen,
-        'cash_fen', v_cash, 'legs', v_legs, 'password_checked', v_needs,
+        'cash_fen', v_cash, 'legs', array_to_json(v_legs), 'password_checked', v_needs,
         'benefit_pool', v_pool, 'benefit_year', v_year, 'deductible_used_delta_fen', v_applied,
         'fund_paid_delta_fen', CASE WHEN v_pool IS NULL THEN 0 ELSE v_fund END,
-        'fund_detail', v_detail);
+        'fund_detail', v_detail,
+        'system_accounts', CASE WHEN p_system_accounts IS NULL THEN v_system END);
 END
 $fn$

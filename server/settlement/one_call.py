@@ -5,8 +5,10 @@ fund.py, rules.py) in the same order: the order check, who pays (scan token or c
 fund's share (the rule's parameters are picked in Python and passed in; the function applies
 them to the person's locked year with the same integer half-up arithmetic), the mutual-aid
 sources, every account locked in one statement in ascending id order, the password decision,
-then the scan token, the journal, the balances, the settlement row, the year and the audit row.
-Called as one statement in autocommit, it is one round trip and one transaction.
+then the journal, the balances, the settlement row, the year and the audit row. Called as one
+statement in autocommit, it is one round trip and one transaction. The system accounts' ids go
+in from the ledger's per-engine memory (ledger.known_system_accounts); on an engine's first
+settlement they are found or made inside and come back in the answer, to be remembered.
 
 The password is never checked inside: when it is needed and not yet verified the function
 returns `{"password_needed": true, ...}` having written nothing (the scan token and the year
@@ -37,6 +39,7 @@ from server.errors import (
     ServiceUnavailableError,
     all_error_classes,
 )
+from server.ledger import service as ledger
 from server.settlement import fund, plpgsql
 from server.settlement.rules import Medium, PasswordPolicy, Scene
 
@@ -49,10 +52,15 @@ SYSTEM_ACCOUNT_FUNCTION = _STATEMENTS["ec_system_account"]
 SETTLE_FUNCTION = _STATEMENTS["ec_settle"]
 
 INSTALL = (MASK_NAME_FUNCTION, SYSTEM_ACCOUNT_FUNCTION, SETTLE_FUNCTION)
+# ec_settle as 0008_settle_function made it, before 0011_settle_lean added p_system_accounts.
+SETTLE_0008_SIGNATURE = (
+    "ec_settle(text, int, text, text, text, text, text, text, text, bigint, bigint, timestamptz, "
+    "text, text, int, text, text, text, int, bigint, bigint, int, bigint, bigint)"
+)
+SETTLE_SIGNATURE = SETTLE_0008_SIGNATURE.replace("bigint, bigint)", "bigint, bigint, int[])")
 UNINSTALL = (
-    "DROP FUNCTION IF EXISTS ec_settle(text, int, text, text, text, text, text, text, text, "
-    "bigint, bigint, timestamptz, text, text, int, text, text, text, int, bigint, bigint, int, "
-    "bigint, bigint)",
+    f"DROP FUNCTION IF EXISTS {SETTLE_SIGNATURE}",
+    f"DROP FUNCTION IF EXISTS {SETTLE_0008_SIGNATURE}",
     "DROP FUNCTION IF EXISTS ec_system_account(text, text, int, timestamptz)",
     "DROP FUNCTION IF EXISTS ec_mask_name(text)",
 )
@@ -65,7 +73,8 @@ _CALL = (
     "%(now)s::timestamptz, %(request_id)s::text, %(password_rule)s::text, "
     "%(verified_account)s::int, %(rule_kind)s::text, %(rule_name)s::text, %(pool)s::text, "
     "%(year)s::int, %(eligible_fen)s::bigint, %(deductible_fen)s::bigint, "
-    "%(ratio_bp)s::int, %(cap_fen)s::bigint, %(fixed_fen)s::bigint)"
+    "%(ratio_bp)s::int, %(cap_fen)s::bigint, %(fixed_fen)s::bigint, "
+    "%(system_accounts)s::int[])"
 )
 # Only when the server computes the fund's share: whose bill it is (the rule depends on the
 # person and the institution's level), whether the order number is taken (then the call
@@ -129,6 +138,7 @@ def settle(
     token_hash = (
         hashlib.sha256(bill.scan_token.encode("utf-8")).hexdigest() if bill.scan_token else None
     )
+    system_codes = (ledger.FUND, ledger.EXTERNAL, f"institution:{bill.institution_id}")
     params: dict[str, Any] = {
         "id": bill.settlement_id,
         "institution_id": bill.institution_id,
@@ -154,6 +164,7 @@ def settle(
         "ratio_bp": None,
         "cap_fen": None,
         "fixed_fen": None,
+        "system_accounts": ledger.known_system_accounts(engine, system_codes),
     }
     for attempt in range(1, 6):
         sent = False
@@ -165,7 +176,10 @@ def settle(
                 row = conn.execute(_CALL, params).fetchone()
                 assert row is not None
                 answer: dict[str, Any] = row[0]
-                return answer
+            made = answer.pop("system_accounts", None)
+            if made is not None:  # committed: found or made by this call
+                ledger.remember_system_accounts(engine, dict(zip(system_codes, made, strict=True)))
+            return answer
         except psycopg.errors.RaiseException as exc:
             raise _app_error(exc) from None
         except psycopg.errors.UniqueViolation as exc:

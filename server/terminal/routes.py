@@ -204,7 +204,9 @@ def _terminal() -> settlement.Terminal:
     return settlement.Terminal(terminal_id=str(c["sub"]), institution_id=int(c["inst"]))
 
 
-def _settlement_answer(s: Settlement, refund: SettlementRefund | None) -> dict[str, Any]:
+def _settlement_answer(
+    s: Settlement | settlement.Settled, refund: SettlementRefund | None
+) -> dict[str, Any]:
     return SettlementAnswer(
         settlement_id=s.id,
         order_no=s.order_no,

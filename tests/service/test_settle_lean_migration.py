@@ -1,0 +1,58 @@
+"""Migration 0011_settle_lean replaces ec_settle by the lean one, and its downgrade puts back the
+function of 0008 (PostgreSQL only: SQLite settles with the Python reference)."""
+
+import os
+import uuid
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from server.cli import alembic_config, migrate
+
+pytestmark = pytest.mark.postgres
+
+LEAN = "p_system_accounts integer[]"  # the lean function's last parameter
+
+
+def _settle_functions(url: str, schema: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(
+                conn.execute(
+                    text(
+                        "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+                        "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE p.proname = 'ec_settle' AND n.nspname = :schema"
+                    ),
+                    {"schema": schema},
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_the_lean_settle_function_migrates_down_to_0008s_and_up_again() -> None:
+    base_url = os.environ["DATABASE_URL"]
+    schema = f"mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base_url else "?"
+    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    try:
+        migrate(url)
+        [lean] = _settle_functions(url, schema)
+        assert lean.endswith(LEAN)
+
+        command.downgrade(alembic_config(url), "0010_merge")  # type: ignore[arg-type]
+        [before] = _settle_functions(url, schema)
+        assert before.endswith("p_fixed bigint")  # 0008's, without the system accounts
+
+        migrate(url)
+        assert _settle_functions(url, schema) == [lean]
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -28,13 +28,14 @@ from server.audit import request_id_var
 from server.benefits.models import BenefitYear
 from server.cards.models import Card
 from server.credentials.models import OfflineKit, ScanToken
-from server.credentials.scanning import NewScanToken, write_grant
+from server.credentials.scan_statements import NewScanToken, write_grant
 from server.db.base import Base
 from server.db.models import Account, Credential, Institution, Person, User
 from server.errors import AppError
 from server.ledger import service as ledger
 from server.mutual_aid.models import MutualAidFiling
 from server.settlement import refunds, service
+from server.settlement.models import Settlement
 from server.settlement.rules import Medium, PasswordRule, Scene, load_password_policy
 from server.uow import UnitOfWork
 from tests.conftest import START, _empty_shared_state
@@ -415,5 +416,7 @@ def refund(uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1) -> A
 
 
 def columns(row: Any) -> dict[str, Any]:
-    """A mapped row's columns, read from the object the service answered."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.c}
+    """A row's columns, read from the object the service answered (a mapped row, or a new
+    settlement's `Settled` record, which has the columns of `Settlement`)."""
+    table = row.__table__ if hasattr(row, "__table__") else Settlement.__table__
+    return {c.key: getattr(row, c.key) for c in table.c}

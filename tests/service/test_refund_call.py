@@ -9,7 +9,6 @@ tests/service/test_settle_one_call.py.
 
 from __future__ import annotations
 
-import os
 import selectors
 import socket
 import threading
@@ -71,9 +70,10 @@ def _id(n: int) -> str:
 
 
 @pytest.fixture
-def relayed(make_app: Any) -> Iterator[tuple[Flask, RoundTrips]]:
-    """An app whose PostgreSQL is reached through a relay counting round trips."""
-    u = make_url(os.environ["DATABASE_URL"])
+def relayed(make_app: Any, migrated: Any) -> Iterator[tuple[Flask, RoundTrips]]:
+    """An app on the run's migrated schema, its PostgreSQL reached through a relay counting round
+    trips."""
+    u = make_url(migrated.url)
     relay = RoundTrips(u.host or "127.0.0.1", u.port or 5432)
     url = u.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
     app = make_app(DATABASE_URL=url, ADMIN_USERNAME=Clerk.ADMIN[0], ADMIN_PASSWORD=Clerk.ADMIN[1])
@@ -204,12 +204,14 @@ class AnswerLost:
             upstream.close()
 
 
-def test_an_answer_lost_after_the_refund_committed_is_outcome_unknown(make_app: Any) -> None:
-    u = make_url(os.environ["DATABASE_URL"])
+def test_an_answer_lost_after_the_refund_committed_is_outcome_unknown(
+    make_app: Any, migrated: Any
+) -> None:
+    u = make_url(migrated.url)
     relay = AnswerLost(u.host or "127.0.0.1", u.port or 5432)
     url = u.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
     app = make_app(DATABASE_URL=url, ADMIN_USERNAME=Clerk.ADMIN[0], ADMIN_PASSWORD=Clerk.ADMIN[1])
-    direct = create_engine(os.environ["DATABASE_URL"])
+    direct = create_engine(migrated.url)
     try:
         fresh(app, FAMILY)
         with unit(app, FAMILY, one_call=True) as uow:

@@ -33,12 +33,12 @@ def _relayed(url: str) -> tuple[RoundTrips, str]:
 
 
 @pytest.fixture
-def counted(make_app: Any) -> Iterator[tuple[Any, RoundTrips, RoundTrips | None]]:
+def counted(make_app: Any, migrated: Any) -> Iterator[tuple[Any, RoundTrips, RoundTrips | None]]:
     """An app whose PostgreSQL (and Redis, when REDIS_URL is set) are reached through counting
     relays. Without Redis the used codes go to a DatabaseStore on a connection of its own, so
     the relay counts the scan's own statements only."""
     relays: list[RoundTrips] = []
-    pg, pg_url = _relayed(os.environ["DATABASE_URL"])
+    pg, pg_url = _relayed(migrated.url)  # the run's migrated schema (its search_path kept)
     relays.append(pg)
     redis_relay, redis_url = None, ""
     if os.environ.get("REDIS_URL"):
@@ -54,7 +54,7 @@ def counted(make_app: Any) -> Iterator[tuple[Any, RoundTrips, RoundTrips | None]
     w = app.extensions["wiring"]
     direct = None
     if redis_relay is None:
-        direct = create_engine(os.environ["DATABASE_URL"])
+        direct = create_engine(migrated.url)
         w.store = DatabaseStore(direct, w.clock)
     else:  # used codes live in Redis (the routing store's fast side)
         assert isinstance(getattr(w.store, "fast", w.store), RedisStore)

@@ -83,10 +83,7 @@ def access_line(
     )
 
 
-def _write_access(line: str) -> None:
-    handler = _handler
-    if handler is None or not _ACCESS.isEnabledFor(logging.INFO):
-        return
+def _write_access(handler: logging.StreamHandler[Any], line: str) -> None:
     handler.acquire()
     try:
         handler.stream.write(line + handler.terminator)
@@ -112,9 +109,11 @@ def init_request_logging(app: Flask) -> None:
         rid: str = g.get("request_id", "")
         response.headers["X-Request-ID"] = rid
         started: float | None = g.get("request_started")
-        if _handler is not None:
+        handler = _handler
+        if handler is not None and _ACCESS.isEnabledFor(logging.INFO):
             ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
             _write_access(
+                handler,
                 access_line(
                     at=time.time(),
                     method=request.method,
@@ -122,7 +121,7 @@ def init_request_logging(app: Flask) -> None:
                     status=response.status_code,
                     ms=round(ms, 2),
                     request_id=rid,
-                )
+                ),
             )
         return response
 

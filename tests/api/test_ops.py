@@ -137,3 +137,12 @@ def test_database_down_is_service_unavailable_not_a_server_error(app, client):
         dead.dispose()
     assert r.status_code == 503 and error_code(r) == "SERVICE_UNAVAILABLE"
     assert r.get_json()["error"]["details"] == {"dependency": "database"}
+
+
+def test_at_level_warning_no_access_line_is_written(client, log_lines):
+    configure_logging("WARNING", stream=log_lines)
+    assert client.get("/healthz").status_code == 200
+    logging.getLogger("test").warning("still written")
+    assert [json.loads(line)["msg"] for line in log_lines.getvalue().splitlines()] == [
+        "still written"
+    ]

@@ -64,3 +64,13 @@ def post_fork(server: Any, worker: object) -> None:
     """Leave two of a worker's threads free of database connections (server/db/__init__.py): a
     frozen PostgreSQL then holds at most the others, and /healthz and the 503s keep answering."""
     os.environ.setdefault("DB_POOL_SIZE", str(max(1, int(server.cfg.threads) - 2)))
+
+
+def post_worker_init(worker: object) -> None:
+    """The app is loaded (after the fork: no preload): its modules, routes, models and caches
+    live as long as the worker. `gc.freeze()` moves them out of the collector's generations, so
+    the full collections a busy worker runs no longer walk them all (issue 14)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -101,23 +101,48 @@ MAX_HEADER_BYTES = 8190
 
 def refuse_oversized_request() -> None:
     """URI_TOO_LONG (414) or HEADERS_TOO_LARGE (431) past the limits above (a before_request
-    hook)."""
+    hook). Counted on the WSGI environ, as werkzeug's `request.headers` lists it (each `HTTP_*`
+    key but HTTP_CONTENT_TYPE/LENGTH, and a non-empty CONTENT_TYPE/LENGTH), without building
+    the list: an ASCII header's name is as long as its key less `HTTP_`."""
     env = request.environ
     target = env.get("RAW_URI") or (
         env.get("PATH_INFO", "") + ("?" + env["QUERY_STRING"] if env.get("QUERY_STRING") else "")
     )
-    line = f"{request.method} {target} {env.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
-    if len(line.encode("latin-1", "replace")) > MAX_REQUEST_LINE_BYTES:
+    # Latin-1 (WSGI's strings) is one byte a character, and "replace" puts one "?" for any other.
+    line_bytes = (
+        len(request.method) + 1 + len(target) + 1 + len(env.get("SERVER_PROTOCOL", "HTTP/1.1"))
+    )
+    if line_bytes > MAX_REQUEST_LINE_BYTES:
         raise UriTooLongError()
-    headers = list(request.headers.items())
-    if len(headers) > MAX_HEADERS:
+    count = 0
+    longest = 0
+    for key, value in env.items():
+        if key.startswith("HTTP_"):
+            if key == "HTTP_CONTENT_TYPE" or key == "HTTP_CONTENT_LENGTH":
+                continue
+            name = len(key) - 5 if key.isascii() else len(key[5:].replace("_", "-").title())
+            size = name + 2 + len(value)
+        elif (key == "CONTENT_TYPE" or key == "CONTENT_LENGTH") and value:
+            size = len(key) + 2 + len(value)
+        else:
+            continue
+        count += 1
+        longest = max(longest, size)
+    if count > MAX_HEADERS:
         raise HeadersTooLargeError(limit=MAX_HEADERS)
-    if any(len(name) + 2 + len(value) > MAX_HEADER_BYTES for name, value in headers):
+    if longest > MAX_HEADER_BYTES:
         raise HeadersTooLargeError(limit_bytes=MAX_HEADER_BYTES)
 
 
 def refuse_nul_in_url() -> None:
-    """VALIDATION_ERROR for a NUL in the path or the query string (a before_request hook)."""
+    """VALIDATION_ERROR for a NUL in the path or the query string (a before_request hook).
+
+    The decoded path and arguments are read only when the raw ones could hold a NUL: PATH_INFO
+    is already decoded, and a NUL in a decoded argument comes from a literal NUL or a `%00`."""
+    env = request.environ
+    query = env.get("QUERY_STRING", "")
+    if NUL not in env.get("PATH_INFO", "") and NUL not in query and "%00" not in query:
+        return
     if NUL in request.path or any(NUL in k or NUL in v for k, v in request.args.items(multi=True)):
         raise RequestValidationError("The address may not contain a NUL character")
 

@@ -148,18 +148,20 @@ def _count_business(response: Response) -> None:
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def _start_clock() -> None:
-        g.metrics_started = time.perf_counter()
+    # The request's latency from the start time server/observability.py keeps; one labelled
+    # child per (rule, method, status class), looked up once (labels() validates and locks).
+    children: dict[tuple[str, str, str], Histogram] = {}
 
     @app.after_request
     def _observe(response: Response) -> Response:
-        started = g.get("metrics_started")
-        rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        started = g.get("request_started")
         if started is not None:
-            REQUEST_SECONDS.labels(
-                route=rule, method=request.method, status=_status_class(response.status_code)
-            ).observe(time.perf_counter() - started)
+            rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+            key = (rule, request.method, _status_class(response.status_code))
+            child = children.get(key)
+            if child is None:
+                child = children.setdefault(key, REQUEST_SECONDS.labels(*key))
+            child.observe(time.perf_counter() - started)
         _count_business(response)
         return response
 

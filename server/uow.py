@@ -37,7 +37,6 @@ T = TypeVar("T")
 
 @dataclass
 class UnitOfWork:
-    session: Session
     sessions: sessionmaker[Session]
     clock: Clock
     store: ShortLivedStore
@@ -50,6 +49,15 @@ class UnitOfWork:
     policy: Policy  # the benefit policy (待遇政策), loaded once at start
     settings: Settings
     is_postgres: bool
+    opened: Session | None = None  # the session once opened, or the one handed in
+
+    @property
+    def session(self) -> Session:
+        """The unit's session, opened on first use: a request that never touches it (a scan on
+        PostgreSQL, /healthz) neither makes nor closes one."""
+        if self.opened is None:
+            self.opened = self.sessions()
+        return self.opened
 
     def transaction(self) -> AbstractContextManager[SessionTransaction]:
         """One transaction: committed when the block ends, rolled back by any raise."""
@@ -60,7 +68,8 @@ class UnitOfWork:
         return run_in_transaction(self.session, work, attempts=attempts)
 
     def close(self) -> None:
-        self.session.close()
+        if self.opened is not None:
+            self.opened.close()
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -47,9 +47,10 @@ class Wiring:
     policy: Policy
 
     def unit_of_work(self, session: Session | None = None) -> UnitOfWork:
-        """A unit of work on `session`, or on a new one that the caller closes."""
+        """A unit of work on `session`, or on a new one (opened on first use) that the caller
+        closes."""
         return UnitOfWork(
-            session=session if session is not None else self.db.sessions(),
+            opened=session,
             sessions=self.db.sessions,
             clock=self.clock,
             store=self.store,

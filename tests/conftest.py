@@ -230,11 +230,11 @@ def uow(connection: Connection, clock: FrozenClock) -> Iterator[UnitOfWork]:
     )
 
     def run_job(task: str, kwargs: dict[str, Any]) -> None:
-        with replace(unit, session=sessions()) as job:
+        with replace(unit, opened=sessions()) as job:
             tasks.run(job, task, kwargs)
 
     unit = UnitOfWork(
-        session=sessions(),
+        opened=sessions(),
         sessions=sessions,
         clock=clock,
         store=DatabaseStore(_SameConnection(connection), clock),  # type: ignore[arg-type]

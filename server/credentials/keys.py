@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -81,8 +84,9 @@ class ServerKey:
     def generate(cls) -> ServerKey:
         return cls.of(Ed25519PrivateKey.generate())
 
-    @property
+    @functools.cached_property
     def public_key(self) -> Ed25519PublicKey:
+        """Derived once (each scan's attestation check asks for it)."""
         return self.private_key.public_key()
 
     def jwk(self) -> dict[str, str]:
@@ -154,7 +158,8 @@ def ring_of(keys: Sequence[Ed25519PrivateKey]) -> KeyRing:
 
 
 class KeySource(Protocol):
-    """Where the ring comes from; `ring()` is called per use so rotations are seen at once."""
+    """Where the ring comes from; `ring()` is called per use so rotations are seen (from a key
+    file within FileKeySource.CHECK_SECONDS)."""
 
     def ring(self) -> KeyRing: ...
 
@@ -197,13 +202,28 @@ class EnvKeySource:
 
 
 class FileKeySource:
-    """Keys in a PEM file, re-read whenever it changes, so every worker sees a rotation."""
+    """Keys in a PEM file, re-read whenever it changes, so every worker sees a rotation.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    Whether it changed (inode, mtime, size) is looked at most once every `check_seconds`, not on
+    every scan: another worker's rotation is seen within that second, this one's at once.
+    """
+
+    CHECK_SECONDS = 1.0
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        check_seconds: float = CHECK_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._path = Path(path)
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None
         self._ring: KeyRing | None = None
+        self._check_seconds = check_seconds
+        self._monotonic = monotonic
+        self._checked_at = -math.inf
         self.ring()  # fail at start, not at the first scan
 
     def _read_stamp(self) -> tuple[int, int, int]:
@@ -214,11 +234,16 @@ class FileKeySource:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def ring(self) -> KeyRing:
-        stamp = self._read_stamp()
+        now = self._monotonic()
+        ring = self._ring
+        if ring is not None and now - self._checked_at < self._check_seconds:
+            return ring
         with self._lock:
+            stamp = self._read_stamp()
             if self._ring is None or stamp != self._stamp:
                 self._ring = ring_of(load_pem_keys(self._path.read_text("ascii")))
                 self._stamp = stamp
+            self._checked_at = now
             return self._ring
 
     def rotate(self) -> ServerKey:
@@ -228,6 +253,8 @@ class FileKeySource:
             if current and not current.endswith("\n"):
                 current += "\n"
             write_private_file(self._path, current + dump_pem(key.private_key))
+        with self._lock:
+            self._checked_at = -math.inf  # the next ring() here reads the new key
         return key
 
     @contextlib.contextmanager

@@ -102,3 +102,33 @@ def test_an_oversized_request_line_or_header_set_is_refused_in_the_envelope(clie
     r = client.get("/healthz", headers={"X-Big": "a" * 9000})
     assert r.status_code == 431 and r.get_json()["error"]["code"] == "HEADERS_TOO_LARGE"
     assert client.get("/healthz", headers={"X-Ok": "a" * 8000}).status_code == 200
+
+
+def test_the_request_line_and_header_limits_hold_to_the_byte(client):
+    from server.http import MAX_HEADER_BYTES, MAX_HEADERS, MAX_REQUEST_LINE_BYTES
+
+    # "GET /healthz?a...a HTTP/1.1": the line is the method, target and protocol with 2 spaces.
+    fixed = len("GET /healthz? HTTP/1.1")
+    fits = "a" * (MAX_REQUEST_LINE_BYTES - fixed)
+    assert client.get("/healthz?" + fits).status_code == 200
+    r = client.get("/healthz?" + fits + "a")
+    assert (r.status_code, error_code(r)) == (414, "URI_TOO_LONG")
+    # A header is "Name: value"; the test client sends a few of its own (Host, User-Agent).
+    value = "a" * (MAX_HEADER_BYTES - len("X-Big: "))
+    assert client.get("/healthz", headers={"X-Big": value}).status_code == 200
+    r = client.get("/healthz", headers={"X-Big": value + "a"})
+    assert (r.status_code, error_code(r)) == (431, "HEADERS_TOO_LARGE")
+    own = len(client.get("/healthz").request.headers)
+    many = {f"X-H{i}": "1" for i in range(MAX_HEADERS - own)}
+    assert client.get("/healthz", headers=many).status_code == 200
+    r = client.get("/healthz", headers={**many, "X-One-More": "1"})
+    assert (r.status_code, error_code(r)) == (431, "HEADERS_TOO_LARGE")
+    # Content-Type and Content-Length are headers too, when they are sent.
+    r = client.post("/healthz", data="{}", headers=many, content_type="application/json")
+    assert (r.status_code, error_code(r)) == (431, "HEADERS_TOO_LARGE")
+
+
+def test_only_a_decoded_nul_in_the_query_is_refused(client):
+    assert client.get("/healthz?x=%2500").status_code == 200  # the text "%00", not a NUL
+    r = client.get("/healthz?x%00=1")  # a NUL in a name
+    assert (r.status_code, error_code(r)) == (400, "VALIDATION_ERROR")

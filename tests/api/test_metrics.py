@@ -45,7 +45,9 @@ def test_a_settlement_and_an_error_move_their_counters(client: FlaskClient, cler
         _value(before, "ecredential_errors_total", code="NOT_FOUND") + 1
     )
     count = {"route": "/api/v1/terminal/settlements", "method": "POST", "status": "2xx"}
-    assert _value(after, "ecredential_request_seconds_count", **count) >= 1
+    assert _value(after, "ecredential_request_seconds_count", **count) == (
+        _value(before, "ecredential_request_seconds_count", **count) + 1
+    )
     # Unmatched paths are one label, never the raw path (it may hold an ID number).
     assert (
         _value(

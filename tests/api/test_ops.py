@@ -1,9 +1,30 @@
 """Health, readiness, fail-closed behaviour, the OpenAPI document and what the logs may hold."""
 
+import io
+import json
 import logging
+from collections.abc import Iterator
+from datetime import datetime
 
-from server.observability import RedactingJsonFormatter
+import pytest
+
+from server import observability
+from server.observability import configure_logging
 from tests.actors import PersonSpec, Phone, error_code
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """What the app writes to its log stream once logging is configured as wsgi.py does (the
+    access lines included); the previous configuration is restored after."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, observability._handler)
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream=stream)
+    yield stream
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+    observability._handler = saved[2]
 
 
 def test_healthz_and_readyz(client):
@@ -60,22 +81,48 @@ def test_outbox_is_not_there_when_sms_go_to_a_gateway(make_app):
     assert r.status_code == 404
 
 
-def test_no_log_line_holds_an_id_number_password_code_or_token(client, clerk, caplog):
-    formatter = RedactingJsonFormatter()
+def test_no_log_line_holds_an_id_number_password_code_or_token(client, clerk, log_lines):
     person = PersonSpec("日志", "13900000303")
-    with caplog.at_level(logging.DEBUG):
-        clerk.enrol(person)
-        phone = Phone(client, person.phone).sign_in()
-        password = phone.initial_password()
-        phone.activate(person, password=password)
-        code = phone.latest_code()
-        logging.getLogger("test").warning("careless line with %s", person.id_number)
-    lines = [formatter.format(record) for record in caplog.records]
-    text = "\n".join(lines)
-    assert lines
+    clerk.enrol(person)
+    phone = Phone(client, person.phone).sign_in()
+    password = phone.initial_password()
+    phone.activate(person, password=password)
+    code = phone.latest_code()
+    r = clerk.fix_phone(person.id_number, person.phone)  # an ID number in the access line's path
+    logging.getLogger("test").warning("careless line with %s", person.id_number)
+    text = log_lines.getvalue()
+    lines = text.splitlines()
+    assert [json.loads(line)["logger"] for line in lines].count("server.access") >= 5
     for secret in (person.id_number, password, code, phone.access, phone.refresh, person.phone):
         assert secret not in text
-    assert person.id_number[:3] + "***********" + person.id_number[-4:] in text
+    masked = person.id_number[:3] + "***********" + person.id_number[-4:]
+    assert f"PATCH /api/v1/admin/insured/{masked} {r.status_code}" in text
+    assert any(json.loads(line)["msg"] == f"careless line with {masked}" for line in lines)
+
+
+def test_each_request_writes_one_json_access_line(client, log_lines):
+    r = client.get("/healthz", headers={"X-Request-ID": "till-7-42"})
+    assert r.headers["X-Request-ID"] == "till-7-42"
+    (line,) = log_lines.getvalue().splitlines()
+    entry = json.loads(line)
+    assert set(entry) == {"ts", "level", "logger", "msg", "request_id", "status", "ms"}
+    assert (entry["level"], entry["logger"], entry["msg"]) == (
+        "INFO",
+        "server.access",
+        "GET /healthz 200",
+    )
+    assert (entry["request_id"], entry["status"]) == ("till-7-42", 200)
+    assert isinstance(entry["ms"], float) and entry["ms"] >= 0
+    assert datetime.fromisoformat(entry["ts"]).utcoffset() is not None
+
+
+@pytest.mark.parametrize("given", ['a"b', "x" * 65, "a b", ""])
+def test_a_request_id_that_is_not_letters_digits_and_dashes_is_replaced(client, log_lines, given):
+    r = client.get("/healthz", headers={"X-Request-ID": given})
+    rid = r.headers["X-Request-ID"]
+    assert rid != given and len(rid) == 32 and rid.isalnum()
+    (line,) = log_lines.getvalue().splitlines()
+    assert json.loads(line)["request_id"] == rid
 
 
 def test_database_down_is_service_unavailable_not_a_server_error(app, client):
@@ -90,3 +137,12 @@ def test_database_down_is_service_unavailable_not_a_server_error(app, client):
         dead.dispose()
     assert r.status_code == 503 and error_code(r) == "SERVICE_UNAVAILABLE"
     assert r.get_json()["error"]["details"] == {"dependency": "database"}
+
+
+def test_at_level_warning_no_access_line_is_written(client, log_lines):
+    configure_logging("WARNING", stream=log_lines)
+    assert client.get("/healthz").status_code == 200
+    logging.getLogger("test").warning("still written")
+    assert [json.loads(line)["msg"] for line in log_lines.getvalue().splitlines()] == [
+        "still written"
+    ]

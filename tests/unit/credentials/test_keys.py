@@ -122,9 +122,17 @@ def test_a_non_ed25519_key_is_refused() -> None:
 def test_rotation_appends_a_key_that_every_reader_of_the_file_sees(tmp_path: Path) -> None:
     path = tmp_path / "keys.pem"
     first_kid = create_key_file(path)
-    worker_a, worker_b = FileKeySource(path), FileKeySource(path)
+    seconds = [100.0]
+    worker_a = FileKeySource(path, monotonic=lambda: seconds[0])
+    worker_b = FileKeySource(path, monotonic=lambda: seconds[0])
     assert worker_b.ring().active.kid == first_kid
     new = worker_a.rotate()
+    assert worker_a.ring().active.kid == new.kid  # the rotating worker signs with it at once
+    # Another worker looks at the file at most once a second: within it, the old ring...
+    seconds[0] += FileKeySource.CHECK_SECONDS - 0.01
+    assert worker_b.ring().active.kid == first_kid
+    # ...and from the next look on, the new key signs and both verify.
+    seconds[0] += 0.01
     assert worker_b.ring().active.kid == new.kid
     assert [k.kid for k in worker_b.ring().keys] == [first_kid, new.kid]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from server.clock import Clock
@@ -58,6 +59,15 @@ class UnitOfWork:
         if self.opened is None:
             self.opened = self.sessions()
         return self.opened
+
+    @property
+    def bind(self) -> Engine | Connection:
+        """What the unit's statements run on, without opening a session: the handed-in session's
+        bind, else the engine its sessions are made on (a scan takes connections of its own)."""
+        if self.opened is not None:
+            return self.opened.get_bind()
+        bind: Engine | Connection = self.sessions.kw["bind"]
+        return bind
 
     def transaction(self) -> AbstractContextManager[SessionTransaction]:
         """One transaction: committed when the block ends, rolled back by any raise."""

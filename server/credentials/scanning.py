@@ -97,14 +97,14 @@ def scan(
     store, clock, keys = uow.store, uow.clock, uow.keys
     now = clock.now()
     ring = keys.ring()
-    engine = uow.session.get_bind()
+    engine = uow.bind  # no ORM session is opened on a scan
     if not isinstance(engine, Engine):
-        raise TypeError("the session is bound to an engine")
+        raise TypeError("the unit of work is bound to an engine")
 
     def keys_for(kid: str) -> Sequence[Ed25519PublicKey]:
-        if kid == ring.active.kid:  # the common case: no query
-            return published_resolver(uow.session, ring, now)(kid)
-        with Session(bind=engine) as s:  # an older key
+        if kid == ring.active.kid:  # the common case: the active key's, no query
+            return [key.public_key for key in ring.candidates(kid)]
+        with Session(bind=engine) as s:  # an older key: only if it is still published
             return published_resolver(s, ring, now)(kid)
 
     verified = ec1.verify_code(qr_text, keys=keys_for, now=now)

@@ -1,7 +1,9 @@
 """A settlement on PostgreSQL in one round trip: the PL/pgSQL function `ec_settle`.
 
 Issue 14. The function holds the rules of the Python reference (service.py, pricing.py,
-fund.py, rules.py) in the same order: the order check, who pays (scan token or card), the
+fund.py, rules.py) in the same order: the terminal's own row (for the terminal API, whose token
+check leaves a revoked terminal to the call: TOKEN_REVOKED before anything else, 0013), the
+order check, who pays (scan token or card), the
 fund's share (the rule's parameters are picked in Python and passed in; the function applies
 them to the person's locked year with the same integer half-up arithmetic), the mutual-aid
 sources, every account locked in one statement in ascending id order, the password decision,
@@ -57,9 +59,12 @@ SETTLE_0008_SIGNATURE = (
     "ec_settle(text, int, text, text, text, text, text, text, text, bigint, bigint, timestamptz, "
     "text, text, int, text, text, text, int, bigint, bigint, int, bigint, bigint)"
 )
-SETTLE_SIGNATURE = SETTLE_0008_SIGNATURE.replace("bigint, bigint)", "bigint, bigint, int[])")
+# ec_settle as 0011_settle_lean made it, before 0013_terminal_checked added p_check_terminal.
+SETTLE_0011_SIGNATURE = SETTLE_0008_SIGNATURE.replace("bigint, bigint)", "bigint, bigint, int[])")
+SETTLE_SIGNATURE = SETTLE_0011_SIGNATURE.replace("int[])", "int[], boolean)")
 UNINSTALL = (
     f"DROP FUNCTION IF EXISTS {SETTLE_SIGNATURE}",
+    f"DROP FUNCTION IF EXISTS {SETTLE_0011_SIGNATURE}",
     f"DROP FUNCTION IF EXISTS {SETTLE_0008_SIGNATURE}",
     "DROP FUNCTION IF EXISTS ec_system_account(text, text, int, timestamptz)",
     "DROP FUNCTION IF EXISTS ec_mask_name(text)",
@@ -74,15 +79,20 @@ _CALL = (
     "%(verified_account)s::int, %(rule_kind)s::text, %(rule_name)s::text, %(pool)s::text, "
     "%(year)s::int, %(eligible_fen)s::bigint, %(deductible_fen)s::bigint, "
     "%(ratio_bp)s::int, %(cap_fen)s::bigint, %(fixed_fen)s::bigint, "
-    "%(system_accounts)s::int[])"
+    "%(system_accounts)s::int[], %(check_terminal)s::boolean)"
 )
 # Only when the server computes the fund's share: whose bill it is (the rule depends on the
 # person and the institution's level), whether the order number is taken (then the call
-# replays, whatever the rule). A second round trip, in autocommit, before the call.
+# replays, whatever the rule), whether the terminal is refused (then the call refuses it, and
+# no rule is looked up: a revoked terminal learns nothing of the bill). A second round trip, in
+# autocommit, before the call.
 _WHO = """
 SELECT i.level, p.insurance_type, p.person_type,
        EXISTS (SELECT 1 FROM settlements s
-                WHERE s.institution_id = i.id AND s.order_no = %(order_no)s::text)
+                WHERE s.institution_id = i.id AND s.order_no = %(order_no)s::text),
+       NOT %(check_terminal)s::boolean
+       OR EXISTS (SELECT 1 FROM terminals t
+                   WHERE t.id = %(terminal_id)s::text AND t.revoked_at IS NULL)
   FROM institutions i
   LEFT JOIN persons p ON p.id = CASE WHEN %(medium)s::text = 'ecredential'
        THEN (SELECT t.person_id FROM scan_tokens t
@@ -118,6 +128,9 @@ class Bill:
     eligible_fen: int
     now: datetime
     request_id: str | None
+    # Refuse a revoked or unknown terminal from its row (TOKEN_REVOKED), first of all: the
+    # terminal API's settlements; the HIS interface's terminal has no row.
+    check_terminal: bool = False
 
 
 def settle(
@@ -165,6 +178,7 @@ def settle(
         "cap_fen": None,
         "fixed_fen": None,
         "system_accounts": ledger.known_system_accounts(engine, system_codes),
+        "check_terminal": bill.check_terminal,
     }
     for attempt in range(1, 6):
         sent = False
@@ -204,8 +218,8 @@ def _rule_params(
     row = conn.execute(_WHO, params).fetchone()
     if row is None:
         raise ValueError(f"no institution {bill.institution_id}")
-    level, insurance_type, person_type, order_taken = row
-    if order_taken or insurance_type is None:
+    level, insurance_type, person_type, order_taken, terminal_live = row
+    if order_taken or insurance_type is None or not terminal_live:
         return {}
     rule = fund.rule_of(
         policy,

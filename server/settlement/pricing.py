@@ -20,7 +20,8 @@ from server.benefits.policy import Policy
 from server.cards.models import Card
 from server.credentials.scanning import redeem_scan_token
 from server.db.models import Account, Person
-from server.errors import CardReportedLostError, NotFoundError
+from server.db.models import Terminal as TerminalRow
+from server.errors import CardReportedLostError, NotFoundError, TokenRevokedError
 from server.mutual_aid.queries import drawable_sources
 from server.privacy import mask_name
 from server.settlement import fund, rules
@@ -50,6 +51,10 @@ _ALL_ACCOUNTS = _PAYABLE.where(
 ).order_by(_ACCOUNTS.c.id)
 _LOCK_OWN_ACCOUNT = _OWN_ACCOUNT.with_for_update(of=_ACCOUNTS)
 _LOCK_ACCOUNTS = _ALL_ACCOUNTS.with_for_update(of=_ACCOUNTS)
+_TERMINALS = cast(Table, TerminalRow.__table__)
+_TERMINAL_LIVE = select(_TERMINALS.c.id).where(
+    _TERMINALS.c.id == bindparam("terminal_id"), _TERMINALS.c.revoked_at.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,20 @@ class SettleRequest:
 class Terminal:
     terminal_id: str
     institution_id: int
+    # The terminal API's terminals (a row in `terminals`): the settlement and the refund read
+    # that row first and refuse a revoked or unknown terminal with TOKEN_REVOKED, writing nothing
+    # (server/auth/tokens.py, `checks_own_terminal_revocation`). The HIS interface's terminal is
+    # its institution's and has no row.
+    refuse_revoked: bool = False
+
+
+def refuse_revoked_terminal(s: Session, terminal: Terminal) -> None:
+    """TOKEN_REVOKED for a terminal whose row is revoked or missing, when it reads its own row
+    (`terminal.refuse_revoked`); the first statement of a settlement and of a refund."""
+    if not terminal.refuse_revoked:
+        return
+    if s.scalar(_TERMINAL_LIVE, {"terminal_id": terminal.terminal_id}) is None:
+        raise TokenRevokedError()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ tests/service/test_refund_call.py): the same world seeded on a freshly emptied d
 restart at 1), a bill settled and refunded through the Python reference or the PL/pgSQL calls,
 and every row of every table read back.
 
-A world is an institution of some level (and a second one, elsewhere), a patient with a card, a
+A world is an institution of some level (and a second one, elsewhere), the settling terminal
+(live, revoked at the agency desk, or unknown: no row) and the other terminals (the second
+institution's, and a revoked one of the first), a patient with a card, a
 balance, a password-free limit and maybe a year already counted in a pool, mutual-aid holders
 filed for them (effective, withdrawn or not yet effective, in some order), and the patient's
 e-credential: a scan token inserted as the scan inserts it (`write_grant`, the scan's own write)
@@ -28,13 +30,14 @@ from server.audit import request_id_var
 from server.benefits.models import BenefitYear
 from server.cards.models import Card
 from server.credentials.models import OfflineKit, ScanToken
-from server.credentials.scanning import NewScanToken, write_grant
+from server.credentials.scan_statements import NewScanToken, write_grant
 from server.db.base import Base
-from server.db.models import Account, Credential, Institution, Person, User
+from server.db.models import Account, Credential, Institution, Person, Terminal, User
 from server.errors import AppError
 from server.ledger import service as ledger
 from server.mutual_aid.models import MutualAidFiling
 from server.settlement import refunds, service
+from server.settlement.models import Settlement
 from server.settlement.rules import Medium, PasswordRule, Scene, load_password_policy
 from server.uow import UnitOfWork
 from tests.conftest import START, _empty_shared_state
@@ -73,6 +76,8 @@ class World:
     relation: str = "child"  # what the presenter is to the patient (a proxy code's kit)
     # The password table: None for the default, else one rule for every scene and medium.
     password_rule: str | None = None
+    # The settling terminal T1 of institution 1: live | revoked | unknown (no row).
+    terminal: str = "live"
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,9 @@ def worlds(*, paying: bool = False) -> st.SearchStrategy[World]:
         token=st.just("valid") if paying else st.sampled_from(TOKEN_STATES),
         relation=st.sampled_from(["child", "parent", "spouse", "grandchild"]),
         password_rule=st.sampled_from([None, None, *(r.value for r in PasswordRule)]),
+        terminal=st.just("live")
+        if paying
+        else st.sampled_from(["live", "live", "live", "live", "revoked", "unknown"]),
     )
 
 
@@ -160,6 +168,24 @@ def seed(app: Flask, world: World) -> None:
             [
                 {"code": code, "name": code, "kind": "hospital", "level": level, "created_at": now}
                 for code, level in (("H1", world.level), ("H2", "3"))
+            ],
+        )
+        # T1 settles (as the world says), T2 is the second institution's, T3 a revoked one of the
+        # first's.
+        terminals = [("T2", 2, None), ("T3", 1, now)]
+        if world.terminal != "unknown":
+            terminals.append(("T1", 1, now if world.terminal == "revoked" else None))
+        conn.execute(
+            insert(Terminal),
+            [
+                {
+                    "id": tid,
+                    "institution_id": inst,
+                    "secret_hash": "x",
+                    "created_at": now,
+                    "revoked_at": revoked,
+                }
+                for tid, inst, revoked in terminals
             ],
         )
         # Person 1 is the patient, 2.. the holders, the last a relative who holds no account.
@@ -388,7 +414,7 @@ def settle(uow: UnitOfWork, bill: Bill, *, order_no: str, settlement_uuid: int) 
         preselfpay_fen=bill.parts[1],
         overlmt_selfpay_fen=bill.parts[2],
     )
-    terminal = service.Terminal(terminal_id="T1", institution_id=1)
+    terminal = service.Terminal(terminal_id="T1", institution_id=1, refuse_revoked=True)
     token = request_id_var.set(REQUEST_ID)
     try:
         with patch.object(service.uuid, "uuid4", return_value=uuid.UUID(int=settlement_uuid)):
@@ -400,10 +426,16 @@ def settle(uow: UnitOfWork, bill: Bill, *, order_no: str, settlement_uuid: int) 
         request_id_var.reset(token)
 
 
-def refund(uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1) -> Any:
-    """The settlement refunded by a terminal of `institution_id`: ("refunded", settlement's
-    columns, refund's columns) or ("refused", code, details)."""
-    terminal = service.Terminal(terminal_id=f"T{institution_id}", institution_id=institution_id)
+def refund(
+    uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1, revoked: bool = False
+) -> Any:
+    """The settlement refunded by a terminal of `institution_id` (T1 or T2; `revoked`: T3, the
+    first institution's revoked one): ("refunded", settlement's columns, refund's columns) or
+    ("refused", code, details)."""
+    terminal_id = "T3" if revoked else f"T{institution_id}"
+    terminal = service.Terminal(
+        terminal_id=terminal_id, institution_id=institution_id, refuse_revoked=True
+    )
     token = request_id_var.set(REQUEST_ID)
     try:
         found, done = refunds.refund(uow, terminal=terminal, settlement_id=settlement_id)
@@ -415,5 +447,7 @@ def refund(uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1) -> A
 
 
 def columns(row: Any) -> dict[str, Any]:
-    """A mapped row's columns, read from the object the service answered."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.c}
+    """A mapped row's columns, read from the object the service answered (a settlement just
+    written is `service.Settled`, its row's values without the ORM object)."""
+    table = Settlement.__table__ if isinstance(row, service.Settled) else row.__table__
+    return {c.key: getattr(row, c.key) for c in table.c}

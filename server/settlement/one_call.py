@@ -43,7 +43,7 @@ from server.errors import (
 )
 from server.ledger import service as ledger
 from server.settlement import fund, plpgsql
-from server.settlement.rules import Medium, PasswordPolicy, Scene
+from server.settlement.rules import AccountUse, Medium, PasswordPolicy, Scene
 
 # The SQL text of `ec_settle` and its helpers lives beside this module, in ec_settle.sql: each
 # statement starts at its `-- statement: <name>` line and ends at the `$fn$` line closing it.
@@ -59,9 +59,10 @@ SETTLE_0008_SIGNATURE = (
     "ec_settle(text, int, text, text, text, text, text, text, text, bigint, bigint, timestamptz, "
     "text, text, int, text, text, text, int, bigint, bigint, int, bigint, bigint)"
 )
-# ec_settle as 0011_settle_lean made it, before 0013_terminal_checked added p_check_terminal.
+# ec_settle as 0011_settle_lean made it, before 0013_terminal_and_accounts added
+# p_check_terminal and p_accounts.
 SETTLE_0011_SIGNATURE = SETTLE_0008_SIGNATURE.replace("bigint, bigint)", "bigint, bigint, int[])")
-SETTLE_SIGNATURE = SETTLE_0011_SIGNATURE.replace("int[])", "int[], boolean)")
+SETTLE_SIGNATURE = SETTLE_0011_SIGNATURE.replace("int[])", "int[], boolean, text)")
 UNINSTALL = (
     f"DROP FUNCTION IF EXISTS {SETTLE_SIGNATURE}",
     f"DROP FUNCTION IF EXISTS {SETTLE_0011_SIGNATURE}",
@@ -79,7 +80,7 @@ _CALL = (
     "%(verified_account)s::int, %(rule_kind)s::text, %(rule_name)s::text, %(pool)s::text, "
     "%(year)s::int, %(eligible_fen)s::bigint, %(deductible_fen)s::bigint, "
     "%(ratio_bp)s::int, %(cap_fen)s::bigint, %(fixed_fen)s::bigint, "
-    "%(system_accounts)s::int[], %(check_terminal)s::boolean)"
+    "%(system_accounts)s::int[], %(check_terminal)s::boolean, %(accounts)s::text)"
 )
 # Only when the server computes the fund's share: whose bill it is (the rule depends on the
 # person and the institution's level), whether the order number is taken (then the call
@@ -131,6 +132,7 @@ class Bill:
     # Refuse a revoked or unknown terminal from its row (TOKEN_REVOKED), first of all: the
     # terminal API's settlements; the HIS interface's terminal has no row.
     check_terminal: bool = False
+    accounts: AccountUse = AccountUse.ALL  # which accounts may pay the burden
 
 
 def settle(
@@ -179,6 +181,7 @@ def settle(
         "fixed_fen": None,
         "system_accounts": ledger.known_system_accounts(engine, system_codes),
         "check_terminal": bill.check_terminal,
+        "accounts": bill.accounts.value,
     }
     for attempt in range(1, 6):
         sent = False

@@ -73,6 +73,8 @@ class SettleRequest:
     fulamt_ownpay_fen: int = 0  # 全自费
     preselfpay_fen: int = 0  # 先行自付
     overlmt_selfpay_fen: int = 0  # 超限价自付
+    # Which accounts may pay the burden: the till always ALL; the HIS's acct_used_flag maps here.
+    accounts: rules.AccountUse = rules.AccountUse.ALL
 
     def digest(self) -> str:
         """SHA-256 of the body without the password: what makes a retry "the same body"."""
@@ -88,6 +90,8 @@ class SettleRequest:
         parts = [self.fulamt_ownpay_fen, self.preselfpay_fen, self.overlmt_selfpay_fen]
         if any(parts):  # absent when zero, so a body of before issue 11 keeps its digest
             body["out_of_scope_fen"] = parts
+        if self.accounts is not rules.AccountUse.ALL:  # absent for ALL, as before the option
+            body["accounts"] = self.accounts.value
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -178,9 +182,10 @@ def price(
         split = rules.split_burden(
             scene=request.scene, total_fen=request.total_fen, fund_fen=benefit.share.fund_fen
         )
+    accounts = request.accounts
     sources = (
         drawable_sources(s, beneficiary_person_id=person_id, at=now)
-        if split.personal_burden_fen > 0
+        if split.personal_burden_fen > 0 and accounts is rules.AccountUse.ALL
         else []
     )
     if sources:
@@ -201,6 +206,7 @@ def price(
         medium=request.medium,
         personal_burden_fen=split.personal_burden_fen,
         password_free_limit_fen=own.password_free_limit_fen,
+        accounts=accounts,
     )
     balances = {row.id: int(row.balance_fen) for row in payable}
     sources = [src for src in sources if src.account_id != own.id]
@@ -208,6 +214,7 @@ def price(
         burden_fen=split.personal_burden_fen,
         own=rules.Source(own.id, balances[own.id]),
         mutual_aid=[rules.Source(src.account_id, balances[src.account_id]) for src in sources],
+        accounts=accounts,
     )
     about = {src.account_id: (src.relation, src.holder_masked) for src in sources}
     about[own.id] = (SELF, mask_name(own.name))

@@ -33,7 +33,8 @@ _STATEMENTS = plpgsql.statements(Path(__file__).with_name("ec_refund.sql"))
 REFUND_FUNCTION = _STATEMENTS["ec_refund"]
 
 INSTALL = (REFUND_FUNCTION,)
-# ec_refund as 0011_refund_function made it, before 0013_terminal_checked added p_check_terminal.
+# ec_refund as 0011_refund_function made it, before 0013_terminal_and_accounts added
+# p_check_terminal.
 REFUND_0011_SIGNATURE = "ec_refund(text, int, text, timestamptz, text)"
 REFUND_SIGNATURE = "ec_refund(text, int, text, timestamptz, text, boolean)"
 UNINSTALL = (

@@ -251,6 +251,7 @@ def _settle_by_call(
             now=now,
             request_id=values["request_id"],
             check_terminal=terminal.refuse_revoked,
+            accounts=request.accounts,
         ),
         policy=uow.policy,
         password_policy=uow.password_policy,

@@ -38,7 +38,13 @@ from server.ledger import service as ledger
 from server.mutual_aid.models import MutualAidFiling
 from server.settlement import refunds, service
 from server.settlement.models import Settlement
-from server.settlement.rules import Medium, PasswordRule, Scene, load_password_policy
+from server.settlement.rules import (
+    AccountUse,
+    Medium,
+    PasswordRule,
+    Scene,
+    load_password_policy,
+)
 from server.uow import UnitOfWork
 from tests.conftest import START, _empty_shared_state
 
@@ -88,6 +94,7 @@ class Bill:
     parts: tuple[int, int, int]
     password: bool
     medium: Medium = Medium.CARD
+    accounts: AccountUse = AccountUse.ALL  # which accounts may pay the burden
 
 
 holders = st.builds(
@@ -131,9 +138,10 @@ def worlds(*, paying: bool = False) -> st.SearchStrategy[World]:
 def bills(
     draw: st.DrawFn, *, media: tuple[Medium, ...] = tuple(Medium), paying: bool = False
 ) -> Bill:
-    """A random bill: the terminal's fund share or the policy's (None), out-of-scope parts, and
-    now and then amounts that do not add up; `paying` bills add up, and most of them leave
-    the fund's share to the policy (so a refund has a year delta to take off)."""
+    """A random bill: the terminal's fund share or the policy's (None), out-of-scope parts, the
+    accounts that may pay (the HIS's acct_used_flag), and now and then amounts that do not add
+    up; `paying` bills add up, and most of them leave the fund's share to the policy (so a
+    refund has a year delta to take off)."""
     # Hypothesis favours small numbers; a paying bill is past a deductible half the time.
     past = st.integers(200_000, 2_000_000)
     total = draw((st.integers(1, 2_000_000) | past) if paying else st.integers(1, 2_000_000))
@@ -152,6 +160,7 @@ def bills(
         parts=parts,
         password=draw(st.booleans()),
         medium=draw(st.sampled_from(media)),
+        accounts=draw(st.sampled_from([AccountUse.ALL, AccountUse.ALL, *AccountUse])),
     )
 
 
@@ -413,6 +422,7 @@ def settle(uow: UnitOfWork, bill: Bill, *, order_no: str, settlement_uuid: int) 
         fulamt_ownpay_fen=bill.parts[0],
         preselfpay_fen=bill.parts[1],
         overlmt_selfpay_fen=bill.parts[2],
+        accounts=bill.accounts,
     )
     terminal = service.Terminal(terminal_id="T1", institution_id=1, refuse_revoked=True)
     token = request_id_var.set(REQUEST_ID)

@@ -1,5 +1,5 @@
 """Migration 0011_settle_lean replaces ec_settle by the lean one, and its downgrade puts back the
-function of 0008; 0013_terminal_checked gives ec_settle and ec_refund their terminal check, and
+function of 0008; 0013_terminal_and_accounts gives ec_settle and ec_refund their terminal check, and
 its downgrade puts back 0011's (PostgreSQL only: SQLite settles with the Python reference)."""
 
 import os
@@ -14,7 +14,7 @@ from server.cli import alembic_config, migrate
 pytestmark = pytest.mark.postgres
 
 LEAN = "p_system_accounts integer[]"  # the lean function's last parameter
-CHECKED = "p_check_terminal boolean"  # 0013's last parameter (both functions)
+CHECKED = "p_check_terminal boolean"  # 0013's new parameter (both functions)
 
 
 def _settle_functions(url: str, schema: str, name: str = "ec_settle") -> list[str]:
@@ -46,7 +46,7 @@ def test_the_lean_settle_function_migrates_down_to_0008s_and_up_again() -> None:
     try:
         migrate(url)
         [checked] = _settle_functions(url, schema)
-        assert checked.endswith(f"{LEAN}, {CHECKED}")
+        assert checked.endswith(f"{LEAN}, {CHECKED}, p_accounts text")
         [refund] = _settle_functions(url, schema, "ec_refund")
         assert refund.endswith(f"p_request_id text, {CHECKED}")
 

@@ -21,7 +21,7 @@ from flask import Flask
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from server.settlement.rules import Medium, Scene
+from server.settlement.rules import AccountUse, Medium, Scene
 from tests.service.settle_worlds import (
     Bill,
     Holder,
@@ -188,6 +188,33 @@ def test_both_refuse_a_revoked_or_unknown_terminal_first_and_write_nothing(
     assert reference[0] == ("refused", "TOKEN_REVOKED", {}), reference[0]
     assert reference[1]["settlements"] == [] and reference[1]["journal_transactions"] == []
     assert [t["used_at"] for t in reference[1]["scan_tokens"]] == [None]
+    assert _settle(app, world, bill, one_call=True) == reference
+
+
+@pytest.mark.parametrize("accounts", [AccountUse.OWN_ONLY, AccountUse.NONE])
+def test_both_leave_out_the_accounts_the_bill_does_not_allow(
+    app: Flask, accounts: AccountUse
+) -> None:
+    """An anchor for the accounts option: the same fund share; OWN_ONLY leaves the holder out,
+    NONE every account (all cash, and no password asked though the table says always)."""
+    world = replace(
+        PLAIN,
+        holders=(Holder(30_000, "parent", "effective", "李"),),
+        balance_fen=1_000,
+        password_rule="always",
+    )
+    bill = Bill(Scene.OUTPATIENT, 50_000, 20_000, (0, 0, 0), False, Medium.CARD, accounts)
+    reference = _settle(app, world, bill, one_call=False)
+    if accounts is AccountUse.OWN_ONLY:
+        assert reference[0][:2] == ("refused", "PASSWORD_REQUIRED"), reference[0]
+        bill = replace(bill, password=True)
+        reference = _settle(app, world, bill, one_call=False)
+    state, _replayed, settled = reference[0]
+    assert state == "settled", reference[0]
+    own = 1_000 if accounts is AccountUse.OWN_ONLY else 0
+    assert (settled["fund_fen"], settled["personal_account_fen"]) == (20_000, own)
+    assert (settled["mutual_aid_fen"], settled["cash_fen"]) == (0, 30_000 - own)
+    assert settled["password_checked"] is (accounts is AccountUse.OWN_ONLY)
     assert _settle(app, world, bill, one_call=True) == reference
 
 

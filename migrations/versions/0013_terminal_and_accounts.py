@@ -1,13 +1,14 @@
 """ec_settle and ec_refund read their terminal's own row (issue 14): a revoked or unknown
 terminal is refused with TOKEN_REVOKED before anything else, in the call itself, so the terminal
 API's settlement and refund need not ask the store (server/auth/tokens.py,
-`checks_own_terminal_revocation`)
+`checks_own_terminal_revocation`); ec_settle takes which accounts may pay the burden
+(`p_accounts`: all, own_only, none; the HIS's acct_used_flag 2/1/0)
 
 Installs the current texts of server/settlement/ec_settle.sql and ec_refund.sql (their single
 source); both functions gain parameters, so the ones of 0011 are dropped first. The downgrade
 puts 0011's functions back from the copies below (the files have moved on since).
 
-Revision ID: 0013_terminal_checked
+Revision ID: 0013_terminal_and_accounts
 Revises: 0012_merge
 Create Date: 2026-11-30
 """
@@ -20,7 +21,7 @@ from alembic import op
 
 from server.settlement import one_call, refund_call
 
-revision: str = "0013_terminal_checked"
+revision: str = "0013_terminal_and_accounts"
 down_revision: str | Sequence[str] | None = "0012_merge"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

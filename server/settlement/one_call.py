@@ -25,6 +25,7 @@ DOMAIN.md: "The personal account and who pays what", "When a password is needed"
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,12 +36,7 @@ from sqlalchemy import Engine
 
 from server.benefits.engine import benefit_year
 from server.benefits.policy import FixedAmountRule, Policy, PooledRule
-from server.errors import (
-    AppError,
-    OutcomeUnknownError,
-    ServiceUnavailableError,
-    all_error_classes,
-)
+from server.errors import OutcomeUnknownError, ServiceUnavailableError
 from server.ledger import service as ledger
 from server.settlement import fund, plpgsql
 from server.settlement.rules import AccountUse, Medium, PasswordPolicy, Scene
@@ -103,8 +99,6 @@ SELECT i.level, p.insurance_type, p.person_type,
               WHERE c.card_no = %(card_no)s::text AND c.status = 'active') END
  WHERE i.id = %(institution_id)s::int
 """
-_RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-_ERRORS: dict[str, type[AppError]] = {cls.code: cls for cls in all_error_classes()}
 
 
 class OrderTaken(Exception):  # noqa: N818 (a signal, as an IntegrityError is for the reference)
@@ -147,8 +141,9 @@ def settle(
 
     The answer is `{"replayed": true, "id", "request_digest"}`, `{"password_needed": true,
     "account_id", "password_hash"}`, or the settlement written. Raises the AppError the
-    function names, OrderTaken, ServiceUnavailableError (the database is gone); a deadlock or
-    a serialization failure is retried whole.
+    function names, OrderTaken, ServiceUnavailableError (the database is gone, or it refused
+    the call: nothing was done), OutcomeUnknownError (the connection died while the call ran: it
+    may have committed); a deadlock or a serialization failure is retried whole.
     """
     token_hash = (
         hashlib.sha256(bill.scan_token.encode("utf-8")).hexdigest() if bill.scan_token else None
@@ -186,7 +181,7 @@ def settle(
     for attempt in range(1, 6):
         sent = False
         try:
-            with _autocommit(engine) as conn:
+            with plpgsql.autocommit(engine) as conn:
                 if bill.fund_fen is None:
                     params.update(_rule_params(conn, params, policy, bill))
                 sent = True
@@ -198,18 +193,22 @@ def settle(
                 ledger.remember_system_accounts(engine, dict(zip(system_codes, made, strict=True)))
             return answer
         except psycopg.errors.RaiseException as exc:
-            raise _app_error(exc) from None
+            raise plpgsql.app_error(exc, "ec_settle") from None
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.table_name == "settlements":
                 raise OrderTaken() from None
             raise
-        except _RETRYABLE:
+        except plpgsql.RETRYABLE:
             if attempt == 5:
                 raise ServiceUnavailableError() from None
+            time.sleep(0.005 * attempt)  # as run_in_transaction backs off
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            # The connection died. Before the call nothing was done; during it, the function may
-            # have committed before the answer was lost: the till repeats the same order_no.
-            raise (OutcomeUnknownError() if sent else ServiceUnavailableError()) from exc
+            # Before the call nothing was done, nor when the server refused it (a statement or
+            # lock timeout, a cancel: it answered, the call rolled back); a connection that died
+            # during it may have committed before the answer was lost: the till repeats the
+            # same order_no.
+            lost = sent and plpgsql.connection_lost(exc)
+            raise (OutcomeUnknownError() if lost else ServiceUnavailableError()) from exc
     raise AssertionError("unreachable")
 
 
@@ -244,36 +243,3 @@ def _rule_params(
         "ratio_bp": rule.ratio_bp,
         "cap_fen": rule.cap_fen,
     }
-
-
-def _app_error(exc: psycopg.errors.RaiseException) -> Exception:
-    """The contract error the function raised (its message is the code), else a bug."""
-    diag = exc.diag
-    cls = _ERRORS.get(diag.message_primary or "")
-    if cls is None:
-        return ValueError(f"ec_settle: {diag.message_primary}")
-    details = {"reason": diag.message_detail} if diag.message_detail else {}
-    return cls(diag.message_hint, **details)
-
-
-class _autocommit:  # noqa: N801 (a context manager, used as a function)
-    """A pooled connection's psycopg connection in autocommit: one statement, one round trip."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._raw = engine.raw_connection()
-
-    def __enter__(self) -> psycopg.Connection[Any]:
-        conn: psycopg.Connection[Any] = self._raw.driver_connection  # type: ignore[assignment]
-        conn.autocommit = True
-        self._conn = conn
-        return conn
-
-    def __exit__(self, kind: object, exc: object, _tb: object) -> None:
-        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and not isinstance(
-            exc, _RETRYABLE
-        ):
-            self._raw.invalidate()  # the connection is gone: never back into the pool
-            self._raw.close()
-            return  # the caller tells "nothing done" from "outcome unknown"
-        self._conn.autocommit = False
-        self._raw.close()

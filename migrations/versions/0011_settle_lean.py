@@ -16,7 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from server.settlement.one_call import INSTALL, SETTLE_0008_SIGNATURE, SETTLE_SIGNATURE
+from server.settlement.one_call import INSTALL, SETTLE_0008_SIGNATURE
+from server.settlement.one_call import SETTLE_0011_SIGNATURE as SETTLE_SIGNATURE
 
 revision: str = "0011_settle_lean"
 down_revision: str | Sequence[str] | None = "0010_merge"

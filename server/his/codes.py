@@ -141,6 +141,9 @@ def check_ecredential_cert(mdtrt_cert_type: str | None) -> None:
 # --- acct_used_flag (个人账户使用标志) ---
 @dataclass(frozen=True)
 class AccountUse:
+    """Which accounts may pay the personal burden; server/hospital/bill.py hands it to
+    settlement (its `AccountUse`: ALL, OWN_ONLY, NONE), where what they do not pay is cash."""
+
     uses_own_account: bool
     uses_mutual_aid: bool
 

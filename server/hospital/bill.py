@@ -2,8 +2,8 @@
 
 `_bill` reads a settlement request and checks it against the e-credential, the visit and its
 uploaded fees, and decides the scene and the fund's share the HIS may state (cross-region only);
-`_request` turns it into settlement's `SettleRequest`; `_check_account_use` refuses an
-`acct_used_flag` that allows fewer accounts than settlement would draw; `_shares` derives
+`_request` turns it into settlement's `SettleRequest` (with the accounts `acct_used_flag`
+allows: `_accounts`); `_shares` derives
 setlinfo's inscp_scp_amt, act_pay_dedc and pool_prop_selfpay from a settlement's fund_detail.
 """
 
@@ -148,23 +148,19 @@ def _request(ctx: Ctx, bill: _Bill) -> SettleRequest:
         fulamt_ownpay_fen=a.fulamt_ownpay_fen,
         preselfpay_fen=a.preselfpay_fen,
         overlmt_selfpay_fen=a.overlmt_selfpay_fen,
+        accounts=_accounts(a.account_use),
     )
 
 
-def _check_account_use(use: codes.AccountUse, *, own_fen: int, mutual_aid_fen: int) -> None:
-    """Settlement pays the burden from the own account, then the family's mutual-aid accounts,
-    then cash; it has no switch for fewer accounts, so a flag that allows fewer than it would
-    draw is refused (not overridden)."""
-    if not use.uses_own_account and own_fen + mutual_aid_fen:
-        raise HisInputError(
-            "acct_used_flag",
-            "参保人个人账户有余额，将先支付个人负担；暂不支持不使用个人账户，请传1或2",
-        )
-    if not use.uses_mutual_aid and mutual_aid_fen:
-        raise HisInputError(
-            "acct_used_flag",
-            "本人账户不足，将动用家庭共济账户；请传2（先本人账户，再家庭共济账户）",
-        )
+def _accounts(use: codes.AccountUse) -> settlement_rules.AccountUse:
+    """acct_used_flag as settlement's accounts option: 0 none (the patient pays the burden in
+    cash, no password asked), 1 the own account only, 2 the own then the family's mutual aid.
+    The fund's share is the same whatever the flag; only who pays the burden changes."""
+    if not use.uses_own_account:
+        return settlement_rules.AccountUse.NONE
+    if not use.uses_mutual_aid:
+        return settlement_rules.AccountUse.OWN_ONLY
+    return settlement_rules.AccountUse.ALL
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 Who pays: the whole bill goes to settlement with `fund_fen` None, so the benefit policy computes
 the fund's share against the person's year (a cross-region bill, for which the policy has no
-rule, carries the HIS's own `fund_pay_sumamt`). Settlement pays the personal burden from the own
-account, then the family's mutual-aid accounts, then cash (recorded as paid from outside, as at a
-till); an `acct_used_flag` that allows fewer accounts than that would draw is refused, never
-overridden. docs/his-interface.md, "The fund's share". `_settled` and `_row_shares` give a kept
+rule, carries the HIS's own `fund_pay_sumamt`). Settlement pays the personal burden from the
+accounts `acct_used_flag` allows (2: the own account, then the family's mutual-aid accounts; 1:
+the own account; 0: none), and the rest in cash (recorded as paid from outside, as at a till).
+docs/his-interface.md, "Who pays", "The fund's share". `_settled` and `_row_shares` give a kept
 settlement's setlinfo figures, for 2208 too.
 """
 
@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.his import transactions as tx
-from server.his.errors import HisInputError
-from server.hospital.bill import _bill, _check_account_use, _request, _Shares, _shares
+from server.hospital.bill import _bill, _request, _Shares, _shares
 from server.hospital.context import (
     Ctx,
     _balance,
@@ -27,7 +26,6 @@ from server.hospital.context import (
 )
 from server.hospital.models import HisSettlement
 from server.settlement.pricing import SELF
-from server.settlement.refunds import refund
 from server.settlement.service import look_up, preview, settle
 from server.uow import UnitOfWork
 
@@ -42,7 +40,6 @@ def pre_settle(ctx: Ctx) -> Mapping[str, Any]:
     quote = preview(ctx.uow, terminal=ctx.terminal, request=_request(ctx, bill))
     own_fen = sum(int(leg["amount_fen"]) for leg in quote.legs if leg["source"] == SELF)
     account_fen = sum(int(leg["amount_fen"]) for leg in quote.legs)
-    _check_account_use(a.account_use, own_fen=own_fen, mutual_aid_fen=account_fen - own_fen)
     shares = _shares(
         quote.fund_detail,
         medfee_fen=a.medfee_fen,
@@ -78,26 +75,13 @@ def pre_settle(ctx: Ctx) -> Mapping[str, Any]:
 
 def settle_bill(ctx: Ctx) -> Mapping[str, Any]:
     """2207: `settlement.service.settle` of the whole bill with fund_fen None (the policy's share,
-    counted in the person's year), keep the figures, use up the ecToken. The order number is the
-    msgid, so a twin settles once."""
+    counted in the person's year) and the accounts acct_used_flag allows, keep the figures, use
+    up the ecToken. The order number is the msgid, so a twin settles once."""
     session, uow = ctx.uow.session, ctx.uow
     with session.begin():
         bill = _bill(ctx, session)
-    a, use = bill.asked, bill.asked.account_use
-    request = _request(ctx, bill)
-    if not use.uses_mutual_aid:  # refuse before any money moves, as 2206 does
-        quote = preview(uow, terminal=ctx.terminal, request=request)
-        own = sum(int(leg["amount_fen"]) for leg in quote.legs if leg["source"] == SELF)
-        every = sum(int(leg["amount_fen"]) for leg in quote.legs)
-        _check_account_use(use, own_fen=own, mutual_aid_fen=every - own)
-    done = settle(uow, terminal=ctx.terminal, request=request).settlement
-    try:  # a balance that moved since the preview: undo, never keep a draw the flag forbids
-        _check_account_use(
-            use, own_fen=int(done.personal_account_fen), mutual_aid_fen=int(done.mutual_aid_fen)
-        )
-    except HisInputError:
-        refund(uow, terminal=ctx.terminal, settlement_id=done.id)
-        raise
+    a = bill.asked
+    done = settle(uow, terminal=ctx.terminal, request=_request(ctx, bill)).settlement
     fund_fen = int(done.fund_fen)
     account_fen = int(done.personal_account_fen) + int(done.mutual_aid_fen)
     shares = _shares(

@@ -3,8 +3,8 @@
 -- server/settlement/refund_call.py reads this file at import, as one_call.py reads ec_settle.sql
 -- (server/settlement/plpgsql.py): every statement starts at its `-- statement: <name>` line and
 -- ends at the `$fn$` line that closes its body; the comments between statements are not sent.
--- Installed by the migration 0011_refund_function and, for tables made by create_all, by the
--- hook in refund_call.py.
+-- Installed by the migrations 0011_refund_function and 0013_terminal_and_accounts (the text of
+-- now) and, for tables made by create_all, by the hook in refund_call.py.
 --
 -- The rules of the Python reference (server/settlement/refunds.py, benefits/service.py's
 -- take_off, ledger/service.py's lock_balances, reverse and post) in the same order: the
@@ -18,7 +18,7 @@
 -- statement: ec_refund
 CREATE OR REPLACE FUNCTION ec_refund(p_settlement_id text, p_institution_id int,
                                      p_terminal_id text, p_now timestamptz,
-                                     p_request_id text) RETURNS json
+                                     p_request_id text, p_check_terminal boolean) RETURNS json
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_actor text := 'terminal:' || p_terminal_id;
@@ -34,6 +34,16 @@ DECLARE
     v_e_after bigint[] := '{}';
     v_written int;
 BEGIN
+    -- 0. The terminal's own row (0013_terminal_and_accounts), as ec_settle reads it: a revoked
+    -- or unknown terminal is refused first, having learnt nothing of the settlement. The HIS
+    -- interface's terminal has no row (p_check_terminal false).
+    IF p_check_terminal THEN
+        PERFORM FROM terminals WHERE id = p_terminal_id AND revoked_at IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'TOKEN_REVOKED';
+        END IF;
+    END IF;
+
     -- 1. The settlement, locked: refunds of one settlement queue here, each then sees the last.
     SELECT * INTO v_s FROM settlements
      WHERE id = p_settlement_id AND institution_id = p_institution_id

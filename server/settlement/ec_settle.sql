@@ -3,8 +3,8 @@
 -- server/settlement/one_call.py reads this file at import: every statement starts at its
 -- `-- statement: <name>` line and ends at the `$fn$` line that closes its body; the comments
 -- between statements are not sent. The statements are installed in this order by the
--- migrations 0008_settle_function and 0011_settle_lean (the text of now) and, for tables made by
--- create_all, by server/settlement/models.py.
+-- migrations 0008_settle_function, 0011_settle_lean and 0013_terminal_and_accounts (the text of
+-- now) and, for tables made by create_all, by server/settlement/models.py.
 
 -- privacy.mask_name: the first character stays.
 -- statement: ec_mask_name
@@ -51,7 +51,7 @@ CREATE OR REPLACE FUNCTION ec_settle(
     p_password_rule text, p_verified_account int,
     p_rule_kind text, p_rule_name text, p_pool text, p_year int, p_eligible bigint,
     p_deductible bigint, p_ratio_bp int, p_cap bigint, p_fixed bigint,
-    p_system_accounts int[]
+    p_system_accounts int[], p_check_terminal boolean, p_accounts text
 ) RETURNS json LANGUAGE plpgsql
 -- Every statement here is a lookup by key or a tiny write: planning it afresh for each call's
 -- values (what the plan cache does for its first calls, and after for some) costs more than
@@ -101,6 +101,17 @@ DECLARE
     v_tx bigint;
     i int;
 BEGIN
+    -- 0. The terminal's own row (0013_terminal_and_accounts): a revoked or unknown terminal is
+    -- refused before anything else, so it learns nothing, not even an order's replay; the token
+    -- check left this to the call (server/auth/tokens.py, `checks_own_terminal_revocation`).
+    -- The HIS interface's terminal has no row (p_check_terminal false).
+    IF p_check_terminal THEN
+        PERFORM FROM terminals WHERE id = p_terminal_id AND revoked_at IS NULL;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'TOKEN_REVOKED';
+        END IF;
+    END IF;
+
     -- 1. The order check first: a retry answers the first outcome.
     SELECT id, request_digest INTO v_found FROM settlements
      WHERE institution_id = p_institution_id AND order_no = p_order_no;
@@ -177,8 +188,9 @@ BEGIN
     END IF;
     v_burden := p_total - v_fund;
 
-    -- 4. The mutual-aid sources in the beneficiary's order (only when there is a burden).
-    IF v_burden > 0 AND v_filed THEN
+    -- 4. The mutual-aid sources in the beneficiary's order (only when there is a burden and
+    -- they may pay: p_accounts 'all'; 'own_only' leaves them out, 'none' every account).
+    IF v_burden > 0 AND v_filed AND p_accounts = 'all' THEN
         FOR v_row IN
             SELECT a.id, f.relation, p.name FROM mutual_aid_filings f
               JOIN persons p ON p.id = f.holder_person_id
@@ -231,7 +243,8 @@ BEGIN
 
     -- 6. The password table decides; the password itself is checked outside, in Python. Asking
     -- for it writes nothing: the scan token is given back (the year and accounts stay as read).
-    v_needs := v_burden > 0 AND (p_password_rule = 'always'
+    -- No account debited (p_accounts 'none': all cash), no password.
+    v_needs := v_burden > 0 AND p_accounts <> 'none' AND (p_password_rule = 'always'
                OR (p_password_rule = 'over_limit' AND v_burden > v_own_limit));
     IF v_needs AND p_verified_account IS DISTINCT FROM v_own_id THEN
         IF p_medium = 'ecredential' THEN
@@ -241,9 +254,11 @@ BEGIN
                                  'password_hash', v_own_hash);
     END IF;
 
-    -- 7. Own account, then the sources in order, each up to its balance; the rest is cash.
+    -- 7. Own account (unless 'none'), then the sources in order, each up to its balance; the
+    -- rest is cash.
     v_missing := v_burden;
-    v_amount := least(v_missing, v_bals[array_position(v_bal_ids, v_own_id)]);
+    v_amount := CASE WHEN p_accounts = 'none' THEN 0
+                     ELSE least(v_missing, v_bals[array_position(v_bal_ids, v_own_id)]) END;
     IF v_amount > 0 THEN
         v_leg_ids := v_leg_ids || v_own_id;
         v_leg_amts := v_leg_amts || v_amount;

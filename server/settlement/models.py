@@ -94,11 +94,13 @@ class SettlementRefund(Base):
     refunded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-# Tables made by create_all (the tests) get the settlement function too, as the migration
-# 0008_settle_function installs it (server/settlement/ec_settle.sql, read by one_call.py).
+# A schema made by create_all (the tests' apps, a playground) gets the settlement function too,
+# as the migrations install it (server/settlement/ec_settle.sql, read by one_call.py): after
+# every create_all, also one that finds the tables already there and creates none (CREATE OR
+# REPLACE), so such a schema made before the function's latest text gets it as well.
 for _sql in one_call.INSTALL:
     event.listen(
-        Settlement.__table__,
+        Settlement.metadata,
         "after_create",
         # DDL formats its text with %, so any % sign would be doubled (there is none).
         DDL(_sql.replace("%", "%%")).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]

@@ -1,7 +1,9 @@
 """A settlement on PostgreSQL in one round trip: the PL/pgSQL function `ec_settle`.
 
 Issue 14. The function holds the rules of the Python reference (service.py, pricing.py,
-fund.py, rules.py) in the same order: the order check, who pays (scan token or card), the
+fund.py, rules.py) in the same order: the terminal's own row (for the terminal API, whose token
+check leaves a revoked terminal to the call: TOKEN_REVOKED before anything else, 0013), the
+order check, who pays (scan token or card), the
 fund's share (the rule's parameters are picked in Python and passed in; the function applies
 them to the person's locked year with the same integer half-up arithmetic), the mutual-aid
 sources, every account locked in one statement in ascending id order, the password decision,
@@ -23,6 +25,7 @@ DOMAIN.md: "The personal account and who pays what", "When a password is needed"
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,15 +36,10 @@ from sqlalchemy import Engine
 
 from server.benefits.engine import benefit_year
 from server.benefits.policy import FixedAmountRule, Policy, PooledRule
-from server.errors import (
-    AppError,
-    OutcomeUnknownError,
-    ServiceUnavailableError,
-    all_error_classes,
-)
+from server.errors import OutcomeUnknownError, ServiceUnavailableError
 from server.ledger import service as ledger
 from server.settlement import fund, plpgsql
-from server.settlement.rules import Medium, PasswordPolicy, Scene
+from server.settlement.rules import AccountUse, Medium, PasswordPolicy, Scene
 
 # The SQL text of `ec_settle` and its helpers lives beside this module, in ec_settle.sql: each
 # statement starts at its `-- statement: <name>` line and ends at the `$fn$` line closing it.
@@ -57,9 +55,13 @@ SETTLE_0008_SIGNATURE = (
     "ec_settle(text, int, text, text, text, text, text, text, text, bigint, bigint, timestamptz, "
     "text, text, int, text, text, text, int, bigint, bigint, int, bigint, bigint)"
 )
-SETTLE_SIGNATURE = SETTLE_0008_SIGNATURE.replace("bigint, bigint)", "bigint, bigint, int[])")
+# ec_settle as 0011_settle_lean made it, before 0013_terminal_and_accounts added
+# p_check_terminal and p_accounts.
+SETTLE_0011_SIGNATURE = SETTLE_0008_SIGNATURE.replace("bigint, bigint)", "bigint, bigint, int[])")
+SETTLE_SIGNATURE = SETTLE_0011_SIGNATURE.replace("int[])", "int[], boolean, text)")
 UNINSTALL = (
     f"DROP FUNCTION IF EXISTS {SETTLE_SIGNATURE}",
+    f"DROP FUNCTION IF EXISTS {SETTLE_0011_SIGNATURE}",
     f"DROP FUNCTION IF EXISTS {SETTLE_0008_SIGNATURE}",
     "DROP FUNCTION IF EXISTS ec_system_account(text, text, int, timestamptz)",
     "DROP FUNCTION IF EXISTS ec_mask_name(text)",
@@ -74,15 +76,20 @@ _CALL = (
     "%(verified_account)s::int, %(rule_kind)s::text, %(rule_name)s::text, %(pool)s::text, "
     "%(year)s::int, %(eligible_fen)s::bigint, %(deductible_fen)s::bigint, "
     "%(ratio_bp)s::int, %(cap_fen)s::bigint, %(fixed_fen)s::bigint, "
-    "%(system_accounts)s::int[])"
+    "%(system_accounts)s::int[], %(check_terminal)s::boolean, %(accounts)s::text)"
 )
 # Only when the server computes the fund's share: whose bill it is (the rule depends on the
 # person and the institution's level), whether the order number is taken (then the call
-# replays, whatever the rule). A second round trip, in autocommit, before the call.
+# replays, whatever the rule), whether the terminal is refused (then the call refuses it, and
+# no rule is looked up: a revoked terminal learns nothing of the bill). A second round trip, in
+# autocommit, before the call.
 _WHO = """
 SELECT i.level, p.insurance_type, p.person_type,
        EXISTS (SELECT 1 FROM settlements s
-                WHERE s.institution_id = i.id AND s.order_no = %(order_no)s::text)
+                WHERE s.institution_id = i.id AND s.order_no = %(order_no)s::text),
+       NOT %(check_terminal)s::boolean
+       OR EXISTS (SELECT 1 FROM terminals t
+                   WHERE t.id = %(terminal_id)s::text AND t.revoked_at IS NULL)
   FROM institutions i
   LEFT JOIN persons p ON p.id = CASE WHEN %(medium)s::text = 'ecredential'
        THEN (SELECT t.person_id FROM scan_tokens t
@@ -92,8 +99,6 @@ SELECT i.level, p.insurance_type, p.person_type,
               WHERE c.card_no = %(card_no)s::text AND c.status = 'active') END
  WHERE i.id = %(institution_id)s::int
 """
-_RETRYABLE = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-_ERRORS: dict[str, type[AppError]] = {cls.code: cls for cls in all_error_classes()}
 
 
 class OrderTaken(Exception):  # noqa: N818 (a signal, as an IntegrityError is for the reference)
@@ -118,6 +123,10 @@ class Bill:
     eligible_fen: int
     now: datetime
     request_id: str | None
+    # Refuse a revoked or unknown terminal from its row (TOKEN_REVOKED), first of all: the
+    # terminal API's settlements; the HIS interface's terminal has no row.
+    check_terminal: bool = False
+    accounts: AccountUse = AccountUse.ALL  # which accounts may pay the burden
 
 
 def settle(
@@ -132,8 +141,9 @@ def settle(
 
     The answer is `{"replayed": true, "id", "request_digest"}`, `{"password_needed": true,
     "account_id", "password_hash"}`, or the settlement written. Raises the AppError the
-    function names, OrderTaken, ServiceUnavailableError (the database is gone); a deadlock or
-    a serialization failure is retried whole.
+    function names, OrderTaken, ServiceUnavailableError (the database is gone, or it refused
+    the call: nothing was done), OutcomeUnknownError (the connection died while the call ran: it
+    may have committed); a deadlock or a serialization failure is retried whole.
     """
     token_hash = (
         hashlib.sha256(bill.scan_token.encode("utf-8")).hexdigest() if bill.scan_token else None
@@ -165,11 +175,13 @@ def settle(
         "cap_fen": None,
         "fixed_fen": None,
         "system_accounts": ledger.known_system_accounts(engine, system_codes),
+        "check_terminal": bill.check_terminal,
+        "accounts": bill.accounts.value,
     }
     for attempt in range(1, 6):
         sent = False
         try:
-            with _autocommit(engine) as conn:
+            with plpgsql.autocommit(engine) as conn:
                 if bill.fund_fen is None:
                     params.update(_rule_params(conn, params, policy, bill))
                 sent = True
@@ -181,18 +193,22 @@ def settle(
                 ledger.remember_system_accounts(engine, dict(zip(system_codes, made, strict=True)))
             return answer
         except psycopg.errors.RaiseException as exc:
-            raise _app_error(exc) from None
+            raise plpgsql.app_error(exc, "ec_settle") from None
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.table_name == "settlements":
                 raise OrderTaken() from None
             raise
-        except _RETRYABLE:
+        except plpgsql.RETRYABLE:
             if attempt == 5:
                 raise ServiceUnavailableError() from None
+            time.sleep(0.005 * attempt)  # as run_in_transaction backs off
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            # The connection died. Before the call nothing was done; during it, the function may
-            # have committed before the answer was lost: the till repeats the same order_no.
-            raise (OutcomeUnknownError() if sent else ServiceUnavailableError()) from exc
+            # Before the call nothing was done, nor when the server refused it (a statement or
+            # lock timeout, a cancel: it answered, the call rolled back); a connection that died
+            # during it may have committed before the answer was lost: the till repeats the
+            # same order_no.
+            lost = sent and plpgsql.connection_lost(exc)
+            raise (OutcomeUnknownError() if lost else ServiceUnavailableError()) from exc
     raise AssertionError("unreachable")
 
 
@@ -204,8 +220,8 @@ def _rule_params(
     row = conn.execute(_WHO, params).fetchone()
     if row is None:
         raise ValueError(f"no institution {bill.institution_id}")
-    level, insurance_type, person_type, order_taken = row
-    if order_taken or insurance_type is None:
+    level, insurance_type, person_type, order_taken, terminal_live = row
+    if order_taken or insurance_type is None or not terminal_live:
         return {}
     rule = fund.rule_of(
         policy,
@@ -227,36 +243,3 @@ def _rule_params(
         "ratio_bp": rule.ratio_bp,
         "cap_fen": rule.cap_fen,
     }
-
-
-def _app_error(exc: psycopg.errors.RaiseException) -> Exception:
-    """The contract error the function raised (its message is the code), else a bug."""
-    diag = exc.diag
-    cls = _ERRORS.get(diag.message_primary or "")
-    if cls is None:
-        return ValueError(f"ec_settle: {diag.message_primary}")
-    details = {"reason": diag.message_detail} if diag.message_detail else {}
-    return cls(diag.message_hint, **details)
-
-
-class _autocommit:  # noqa: N801 (a context manager, used as a function)
-    """A pooled connection's psycopg connection in autocommit: one statement, one round trip."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._raw = engine.raw_connection()
-
-    def __enter__(self) -> psycopg.Connection[Any]:
-        conn: psycopg.Connection[Any] = self._raw.driver_connection  # type: ignore[assignment]
-        conn.autocommit = True
-        self._conn = conn
-        return conn
-
-    def __exit__(self, kind: object, exc: object, _tb: object) -> None:
-        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and not isinstance(
-            exc, _RETRYABLE
-        ):
-            self._raw.invalidate()  # the connection is gone: never back into the pool
-            self._raw.close()
-            return  # the caller tells "nothing done" from "outcome unknown"
-        self._conn.autocommit = False
-        self._raw.close()

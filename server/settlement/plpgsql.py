@@ -42,8 +42,10 @@ def app_error(exc: psycopg.errors.RaiseException, function: str) -> Exception:
 
 
 def connection_lost(exc: psycopg.Error) -> bool:
-    """Whether the connection itself failed (no answer from the server), as opposed to the
-    server refusing the statement (a timeout, a cancel: it answered, nothing was committed)."""
+    """Whether the connection itself failed (no answer from the server: a call sent may have
+    committed), as opposed to the server refusing the statement (a statement or lock timeout, a
+    cancel, a shutdown: it answered with an error, the call rolled back, nothing committed).
+    ec_settle's and ec_refund's callers tell OUTCOME_UNKNOWN from SERVICE_UNAVAILABLE by it."""
     return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) and (
         exc.sqlstate is None and not isinstance(exc, RETRYABLE)
     )
@@ -60,8 +62,13 @@ class autocommit:  # noqa: N801 (a context manager, used as a function)
 
     def __enter__(self) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] = self._raw.driver_connection  # type: ignore[assignment]
-        conn.autocommit = True
         self._conn = conn
+        try:
+            conn.autocommit = True
+        except psycopg.Error:
+            self._raw.invalidate()  # a connection that fails here never goes back either
+            self._raw.close()
+            raise
         return conn
 
     def __exit__(self, kind: object, exc: object, _tb: object) -> None:

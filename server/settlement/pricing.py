@@ -20,7 +20,8 @@ from server.benefits.policy import Policy
 from server.cards.models import Card
 from server.credentials.scanning import redeem_scan_token
 from server.db.models import Account, Person
-from server.errors import CardReportedLostError, NotFoundError
+from server.db.models import Terminal as TerminalRow
+from server.errors import CardReportedLostError, NotFoundError, TokenRevokedError
 from server.mutual_aid.queries import drawable_sources
 from server.privacy import mask_name
 from server.settlement import fund, rules
@@ -50,6 +51,10 @@ _ALL_ACCOUNTS = _PAYABLE.where(
 ).order_by(_ACCOUNTS.c.id)
 _LOCK_OWN_ACCOUNT = _OWN_ACCOUNT.with_for_update(of=_ACCOUNTS)
 _LOCK_ACCOUNTS = _ALL_ACCOUNTS.with_for_update(of=_ACCOUNTS)
+_TERMINALS = cast(Table, TerminalRow.__table__)
+_TERMINAL_LIVE = select(_TERMINALS.c.id).where(
+    _TERMINALS.c.id == bindparam("terminal_id"), _TERMINALS.c.revoked_at.is_(None)
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class SettleRequest:
     fulamt_ownpay_fen: int = 0  # 全自费
     preselfpay_fen: int = 0  # 先行自付
     overlmt_selfpay_fen: int = 0  # 超限价自付
+    # Which accounts may pay the burden: the till always ALL; the HIS's acct_used_flag maps here.
+    accounts: rules.AccountUse = rules.AccountUse.ALL
 
     def digest(self) -> str:
         """SHA-256 of the body without the password: what makes a retry "the same body"."""
@@ -83,6 +90,8 @@ class SettleRequest:
         parts = [self.fulamt_ownpay_fen, self.preselfpay_fen, self.overlmt_selfpay_fen]
         if any(parts):  # absent when zero, so a body of before issue 11 keeps its digest
             body["out_of_scope_fen"] = parts
+        if self.accounts is not rules.AccountUse.ALL:  # absent for ALL, as before the option
+            body["accounts"] = self.accounts.value
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -90,6 +99,20 @@ class SettleRequest:
 class Terminal:
     terminal_id: str
     institution_id: int
+    # The terminal API's terminals (a row in `terminals`): the settlement and the refund read
+    # that row first and refuse a revoked or unknown terminal with TOKEN_REVOKED, writing nothing
+    # (server/auth/tokens.py, `checks_own_terminal_revocation`). The HIS interface's terminal is
+    # its institution's and has no row.
+    refuse_revoked: bool = False
+
+
+def refuse_revoked_terminal(s: Session, terminal: Terminal) -> None:
+    """TOKEN_REVOKED for a terminal whose row is revoked or missing, when it reads its own row
+    (`terminal.refuse_revoked`); the first statement of a settlement and of a refund."""
+    if not terminal.refuse_revoked:
+        return
+    if s.scalar(_TERMINAL_LIVE, {"terminal_id": terminal.terminal_id}) is None:
+        raise TokenRevokedError()
 
 
 @dataclass(frozen=True)
@@ -159,9 +182,10 @@ def price(
         split = rules.split_burden(
             scene=request.scene, total_fen=request.total_fen, fund_fen=benefit.share.fund_fen
         )
+    accounts = request.accounts
     sources = (
         drawable_sources(s, beneficiary_person_id=person_id, at=now)
-        if split.personal_burden_fen > 0
+        if split.personal_burden_fen > 0 and accounts is rules.AccountUse.ALL
         else []
     )
     if sources:
@@ -182,6 +206,7 @@ def price(
         medium=request.medium,
         personal_burden_fen=split.personal_burden_fen,
         password_free_limit_fen=own.password_free_limit_fen,
+        accounts=accounts,
     )
     balances = {row.id: int(row.balance_fen) for row in payable}
     sources = [src for src in sources if src.account_id != own.id]
@@ -189,6 +214,7 @@ def price(
         burden_fen=split.personal_burden_fen,
         own=rules.Source(own.id, balances[own.id]),
         mutual_aid=[rules.Source(src.account_id, balances[src.account_id]) for src in sources],
+        accounts=accounts,
     )
     about = {src.account_id: (src.relation, src.holder_masked) for src in sources}
     about[own.id] = (SELF, mask_name(own.name))

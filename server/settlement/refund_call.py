@@ -33,11 +33,18 @@ _STATEMENTS = plpgsql.statements(Path(__file__).with_name("ec_refund.sql"))
 REFUND_FUNCTION = _STATEMENTS["ec_refund"]
 
 INSTALL = (REFUND_FUNCTION,)
-UNINSTALL = ("DROP FUNCTION IF EXISTS ec_refund(text, int, text, timestamptz, text)",)
+# ec_refund as 0011_refund_function made it, before 0013_terminal_and_accounts added
+# p_check_terminal.
+REFUND_0011_SIGNATURE = "ec_refund(text, int, text, timestamptz, text)"
+REFUND_SIGNATURE = "ec_refund(text, int, text, timestamptz, text, boolean)"
+UNINSTALL = (
+    f"DROP FUNCTION IF EXISTS {REFUND_SIGNATURE}",
+    f"DROP FUNCTION IF EXISTS {REFUND_0011_SIGNATURE}",
+)
 
 _CALL = (
     "SELECT ec_refund(%(settlement_id)s::text, %(institution_id)s::int, %(terminal_id)s::text, "
-    "%(now)s::timestamptz, %(request_id)s::text)"
+    "%(now)s::timestamptz, %(request_id)s::text, %(check_terminal)s::boolean)"
 )
 _SETTLEMENT_COLUMNS = cast(Table, Settlement.__table__).c
 
@@ -62,9 +69,12 @@ def refund(
     terminal_id: str,
     now: datetime,
     request_id: str | None,
+    check_terminal: bool = False,
 ) -> tuple[Settlement, SettlementRefund]:
     """Run `ec_refund` once (one round trip): the settlement and its refund row.
 
+    `check_terminal`: the terminal's row is read first, and a revoked or unknown terminal is
+    refused with TokenRevokedError (the terminal API; the HIS interface's terminal has no row).
     Raises NotFoundError, AlreadyRefundedError, ServiceUnavailableError (the database is gone, or
     it refused the statement: nothing was done), OutcomeUnknownError (the connection died while
     the call ran: it may have committed). A deadlock or a serialization failure is retried whole.
@@ -75,6 +85,7 @@ def refund(
         "terminal_id": terminal_id,
         "now": now,
         "request_id": request_id,
+        "check_terminal": check_terminal,
     }
     for attempt in range(1, 6):
         sent = False

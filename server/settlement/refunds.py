@@ -20,7 +20,7 @@ from server.ledger import service as ledger
 from server.ledger.rules import Kind
 from server.settlement import refund_call
 from server.settlement.models import Settlement, SettlementRefund
-from server.settlement.pricing import Terminal
+from server.settlement.pricing import Terminal, refuse_revoked_terminal
 from server.uow import UnitOfWork
 
 
@@ -35,7 +35,9 @@ def refund(
     Only the settling institution's terminals see it (NOT_FOUND otherwise). Raises
     AlreadyRefundedError on a second refund, also when many race (the settlement row is locked
     and the refund row is unique per settlement). A settlement whose fund share the policy
-    computed gives its recorded delta back to the pool and year it counted in.
+    computed gives its recorded delta back to the pool and year it counted in. A terminal that
+    reads its own row (`terminal.refuse_revoked`) is checked first: a revoked or unknown one is
+    refused with TokenRevokedError having written nothing.
     """
     clock = uow.clock
     if uow.is_postgres:
@@ -46,10 +48,12 @@ def refund(
             terminal_id=terminal.terminal_id,
             now=clock.now(),
             request_id=request_id_var.get(),
+            check_terminal=terminal.refuse_revoked,
         )
 
     def work(s: Session) -> tuple[Settlement, SettlementRefund]:
         now = clock.now()
+        refuse_revoked_terminal(s, terminal)
         settlement = s.scalar(
             select(Settlement)
             .where(

@@ -72,6 +72,19 @@ def split_burden(*, scene: Scene, total_fen: int, fund_fen: int) -> BurdenSplit:
 
 
 # --- who pays the personal burden --------------------------------------------------------------
+class AccountUse(StrEnum):
+    """Which accounts may pay the personal burden (the HIS's acct_used_flag 2 / 1 / 0).
+
+    The fund's share is computed on the whole bill whatever this says; only who pays the burden
+    changes: ALL the own account, then the mutual-aid sources, then cash (the till always);
+    OWN_ONLY the own account, then cash; NONE all of it in cash (the patient chose to pay cash).
+    """
+
+    ALL = "all"
+    OWN_ONLY = "own_only"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class Source:
     """An account that may pay part of a burden, with what it holds now."""
@@ -98,12 +111,19 @@ class PaymentPlan:
         return sum(leg.amount_fen for leg in self.legs)
 
 
-def plan_payment(*, burden_fen: int, own: Source, mutual_aid: Sequence[Source] = ()) -> PaymentPlan:
+def plan_payment(
+    *,
+    burden_fen: int,
+    own: Source,
+    mutual_aid: Sequence[Source] = (),
+    accounts: AccountUse = AccountUse.ALL,
+) -> PaymentPlan:
     """Who pays the personal burden: own account, then mutual-aid sources in order, then cash.
 
     Each account pays as much as it holds, up to what is still missing (DOMAIN.md: "first from
     the patient's own personal account, then from mutual-aid accounts in the filed order; what
-    is still missing is paid in cash"). Accounts that pay nothing get no leg.
+    is still missing is paid in cash"). Accounts that pay nothing get no leg. `accounts` leaves
+    some out: OWN_ONLY the mutual-aid sources, NONE every account (all cash).
     """
     if not is_integer_fen(burden_fen) or burden_fen < 0:
         raise ValueError("burden_fen must be a non-negative integer")
@@ -111,9 +131,10 @@ def plan_payment(*, burden_fen: int, own: Source, mutual_aid: Sequence[Source] =
     ids = [s.account_id for s in sources]
     if len(set(ids)) != len(ids):
         raise ValueError("an account appears twice among the sources")
+    allowed = {AccountUse.ALL: len(sources), AccountUse.OWN_ONLY: 1, AccountUse.NONE: 0}
     missing = burden_fen
     legs: list[Leg] = []
-    for source in sources:
+    for source in sources[: allowed[accounts]]:
         if missing == 0:
             break
         if source.available_fen < 0:
@@ -249,14 +270,16 @@ def needs_password(
     medium: Medium,
     personal_burden_fen: int,
     password_free_limit_fen: int,
+    accounts: AccountUse = AccountUse.ALL,
 ) -> bool:
     """Whether this payment asks the patient's payment password, per the policy table.
 
     The amount compared with the holder's password-free limit (限额免密) is the personal burden,
     the most the accounts may pay; a burden at or below the limit is free. A bill the fund pays
-    whole (burden 0) never touches an account, so it never asks.
+    whole (burden 0) never touches an account, so it never asks; nor does one whose burden is
+    all paid in cash (`accounts` NONE: no account is debited).
     """
-    if personal_burden_fen == 0:
+    if personal_burden_fen == 0 or accounts is AccountUse.NONE:
         return False
     rule = policy.rule(scene, medium)
     if rule is PasswordRule.NEVER:

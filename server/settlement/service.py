@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session
 from server.accounts.passwords import check_payment_password
 from server.audit import record_now, request_id_var
 from server.benefits import service as years
+from server.benefits.engine import Bill
 from server.errors import (
     AppError,
     OrderNoConflictError,
     PasswordRequiredError,
+    TokenRevokedError,
 )
 from server.ledger import service as ledger
 from server.ledger.rules import Kind
@@ -137,13 +139,17 @@ def settle(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Ou
 def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) -> Outcome:
     """Settle a bill once per `(institution, order_no)`; the settlement and whether it is a replay.
 
-    The order check comes first, so a retry answers the first result even though its scan token
-    is used up by then. Raises OrderNoConflictError, InvalidAmountError (also for a bill the
-    policy has no rule for, or bad out-of-scope parts), ScanTokenInvalidError, NotFoundError
-    (unknown card), CardReportedLostError, PasswordRequiredError, PaymentPasswordInvalidError,
-    PasswordLockedError.
+    The amounts are checked first (no read: an invalid body is INVALID_AMOUNT whatever is
+    stored). Then a terminal that reads its own row (`terminal.refuse_revoked`): a revoked or
+    unknown one is refused with TokenRevokedError having written nothing, and learns nothing,
+    not even a replay. The order check comes next, so a retry answers the first result even
+    though its scan token is used up by then. Raises OrderNoConflictError, InvalidAmountError
+    (also for a bill the policy has no rule for, or bad out-of-scope parts),
+    ScanTokenInvalidError, NotFoundError (unknown card), CardReportedLostError,
+    PasswordRequiredError, PaymentPasswordInvalidError, PasswordLockedError, TokenRevokedError.
     """
     session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
+    _checked_bill(request)  # before anything is read, on both paths alike
     digest = request.digest()
     verified_account: int | None = None
     while True:
@@ -178,6 +184,8 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
                 password=request.payment_password,
             )
             verified_account = need.account_id
+        except TokenRevokedError:
+            raise  # a revoked terminal is told nothing of the order, not even a replay
         except (IntegrityError, one_call.OrderTaken, AppError):
             # An identical request racing this one may have settled the order meanwhile (its
             # scan token is then used up, or our insert hit the unique order key): answer it.
@@ -185,6 +193,21 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
             if found is not None:
                 return _replay(found, digest)
             raise
+
+
+def _checked_bill(request: SettleRequest) -> Bill:
+    """The amounts checked (InvalidAmountError), as `pricing.price` checks them before it touches
+    the scan token; no database read: the same answer whoever asks, whatever is stored."""
+    bill = fund.bill_of(
+        total_fen=request.total_fen,
+        fulamt_ownpay_fen=request.fulamt_ownpay_fen,
+        preselfpay_fen=request.preselfpay_fen,
+        overlmt_selfpay_fen=request.overlmt_selfpay_fen,
+    )
+    rules.split_burden(
+        scene=request.scene, total_fen=request.total_fen, fund_fen=request.fund_fen or 0
+    )
+    return bill
 
 
 def _settle_by_call(
@@ -195,19 +218,8 @@ def _settle_by_call(
     digest: str,
     verified_account: int | None,
 ) -> Outcome:
-    """`_settle_in` on PostgreSQL: the same rules in one call of `ec_settle` (one_call.py).
-
-    The amounts are checked here first, as `pricing.price` does before it touches the token.
-    """
-    bill = fund.bill_of(
-        total_fen=request.total_fen,
-        fulamt_ownpay_fen=request.fulamt_ownpay_fen,
-        preselfpay_fen=request.preselfpay_fen,
-        overlmt_selfpay_fen=request.overlmt_selfpay_fen,
-    )
-    rules.split_burden(
-        scene=request.scene, total_fen=request.total_fen, fund_fen=request.fund_fen or 0
-    )
+    """`_settle_in` on PostgreSQL: the same rules in one call of `ec_settle` (one_call.py)."""
+    bill = _checked_bill(request)
     now = uow.clock.now()
     values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
@@ -238,6 +250,8 @@ def _settle_by_call(
             eligible_fen=bill.eligible_fen,
             now=now,
             request_id=values["request_id"],
+            check_terminal=terminal.refuse_revoked,
+            accounts=request.accounts,
         ),
         policy=uow.policy,
         password_policy=uow.password_policy,
@@ -264,8 +278,10 @@ def _settle_in(
     verified_account: int | None,
 ) -> Callable[[Session], Outcome]:
     def work(s: Session) -> Outcome:
-        # The order check comes first, in the same transaction (one round trip fewer); a plain
-        # column read, the whole row is loaded only for a replay.
+        # The terminal's own row first (a revoked one learns nothing), then the order check, in
+        # the same transaction (one round trip fewer); a plain column read, the whole row is
+        # loaded only for a replay.
+        pricing.refuse_revoked_terminal(s, terminal)
         earlier = s.scalar(
             _ORDER_TAKEN,
             {"institution_id": terminal.institution_id, "order_no": request.order_no},

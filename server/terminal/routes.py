@@ -200,8 +200,12 @@ class ReconciliationAnswer(Answer):
 
 
 def _terminal() -> settlement.Terminal:
+    """The signed-in terminal; a settlement or a refund reads its row and refuses it when revoked
+    (the views marked `checks_own_terminal_revocation`)."""
     c = claims()
-    return settlement.Terminal(terminal_id=str(c["sub"]), institution_id=int(c["inst"]))
+    return settlement.Terminal(
+        terminal_id=str(c["sub"]), institution_id=int(c["inst"]), refuse_revoked=True
+    )
 
 
 def _settlement_answer(
@@ -252,6 +256,7 @@ def _request(body: SettlementRequest) -> settlement.SettleRequest:
 
 @bp.post("/settlements")
 @role_required("terminal")
+@checks_own_terminal_revocation  # ec_settle (or the reference) reads the terminal's row first
 @documented(
     body=SettlementRequest,
     answer=SettlementAnswer,
@@ -300,6 +305,7 @@ def get_settlement(settlement_id: str) -> dict[str, Any]:
 
 @bp.post("/settlements/<settlement_id>/refund")
 @role_required("terminal")
+@checks_own_terminal_revocation  # ec_refund (or the reference) reads the terminal's row first
 @documented(answer=SettlementAnswer, summary="Refund a settlement: every fen back where it came")
 def refund_settlement(settlement_id: str) -> dict[str, Any]:
     found, refund = refunds.refund(uow(), terminal=_terminal(), settlement_id=settlement_id)

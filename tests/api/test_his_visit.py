@@ -164,9 +164,15 @@ def test_a_whole_visit_through_the_his_interface(
         D("739.08"),
     )
     assert balance(li) == 200000
-    # Settlement always draws the own account first: "no account" is refused, not overridden.
-    flag0 = his.call("2206", {"data": {**bill["data"], "acct_used_flag": "0"}})
-    assert err_code(flag0) == "VALIDATION_ERROR" and "acct_used_flag" in flag0["err_msg"]
+    # acct_used_flag 0: the same fund share, the patient pays the whole burden in cash.
+    flag0 = his.ok("2206", {"data": {**bill["data"], "acct_used_flag": "0"}})["setlinfo"]
+    check_identities(flag0)
+    assert (flag0["fund_pay_sumamt"], flag0["acct_pay"], flag0["psn_cash_pay"]) == (
+        D("0.00"),
+        D("0.00"),
+        D("1260.92"),
+    )
+    assert flag0["balc"] == D("2000.00")
     # The interim field is refused for a local bill: the share is computed.
     stated = his.call("2206", {"data": {**bill["data"], "fund_pay_sumamt": "882.64"}})
     assert err_code(stated) == "VALIDATION_ERROR" and "fund_pay_sumamt" in stated["err_msg"]

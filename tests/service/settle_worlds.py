@@ -3,7 +3,9 @@ tests/service/test_refund_call.py): the same world seeded on a freshly emptied d
 restart at 1), a bill settled and refunded through the Python reference or the PL/pgSQL calls,
 and every row of every table read back.
 
-A world is an institution of some level (and a second one, elsewhere), a patient with a card, a
+A world is an institution of some level (and a second one, elsewhere), the settling terminal
+(live, revoked at the agency desk, or unknown: no row) and the other terminals (the second
+institution's, and a revoked one of the first), a patient with a card, a
 balance, a password-free limit and maybe a year already counted in a pool, mutual-aid holders
 filed for them (effective, withdrawn or not yet effective, in some order), and the patient's
 e-credential: a scan token inserted as the scan inserts it (`write_grant`, the scan's own write)
@@ -30,13 +32,19 @@ from server.cards.models import Card
 from server.credentials.models import OfflineKit, ScanToken
 from server.credentials.scan_statements import NewScanToken, write_grant
 from server.db.base import Base
-from server.db.models import Account, Credential, Institution, Person, User
+from server.db.models import Account, Credential, Institution, Person, Terminal, User
 from server.errors import AppError
 from server.ledger import service as ledger
 from server.mutual_aid.models import MutualAidFiling
 from server.settlement import refunds, service
 from server.settlement.models import Settlement
-from server.settlement.rules import Medium, PasswordRule, Scene, load_password_policy
+from server.settlement.rules import (
+    AccountUse,
+    Medium,
+    PasswordRule,
+    Scene,
+    load_password_policy,
+)
 from server.uow import UnitOfWork
 from tests.conftest import START, _empty_shared_state
 
@@ -74,6 +82,8 @@ class World:
     relation: str = "child"  # what the presenter is to the patient (a proxy code's kit)
     # The password table: None for the default, else one rule for every scene and medium.
     password_rule: str | None = None
+    # The settling terminal T1 of institution 1: live | revoked | unknown (no row).
+    terminal: str = "live"
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class Bill:
     parts: tuple[int, int, int]
     password: bool
     medium: Medium = Medium.CARD
+    accounts: AccountUse = AccountUse.ALL  # which accounts may pay the burden
 
 
 holders = st.builds(
@@ -117,6 +128,9 @@ def worlds(*, paying: bool = False) -> st.SearchStrategy[World]:
         token=st.just("valid") if paying else st.sampled_from(TOKEN_STATES),
         relation=st.sampled_from(["child", "parent", "spouse", "grandchild"]),
         password_rule=st.sampled_from([None, None, *(r.value for r in PasswordRule)]),
+        terminal=st.just("live")
+        if paying
+        else st.sampled_from(["live", "live", "live", "live", "revoked", "unknown"]),
     )
 
 
@@ -124,9 +138,10 @@ def worlds(*, paying: bool = False) -> st.SearchStrategy[World]:
 def bills(
     draw: st.DrawFn, *, media: tuple[Medium, ...] = tuple(Medium), paying: bool = False
 ) -> Bill:
-    """A random bill: the terminal's fund share or the policy's (None), out-of-scope parts, and
-    now and then amounts that do not add up; `paying` bills add up, and most of them leave
-    the fund's share to the policy (so a refund has a year delta to take off)."""
+    """A random bill: the terminal's fund share or the policy's (None), out-of-scope parts, the
+    accounts that may pay (the HIS's acct_used_flag), and now and then amounts that do not add
+    up; `paying` bills add up, and most of them leave the fund's share to the policy (so a
+    refund has a year delta to take off)."""
     # Hypothesis favours small numbers; a paying bill is past a deductible half the time.
     past = st.integers(200_000, 2_000_000)
     total = draw((st.integers(1, 2_000_000) | past) if paying else st.integers(1, 2_000_000))
@@ -145,6 +160,7 @@ def bills(
         parts=parts,
         password=draw(st.booleans()),
         medium=draw(st.sampled_from(media)),
+        accounts=draw(st.sampled_from([AccountUse.ALL, AccountUse.ALL, *AccountUse])),
     )
 
 
@@ -161,6 +177,24 @@ def seed(app: Flask, world: World) -> None:
             [
                 {"code": code, "name": code, "kind": "hospital", "level": level, "created_at": now}
                 for code, level in (("H1", world.level), ("H2", "3"))
+            ],
+        )
+        # T1 settles (as the world says), T2 is the second institution's, T3 a revoked one of the
+        # first's.
+        terminals = [("T2", 2, None), ("T3", 1, now)]
+        if world.terminal != "unknown":
+            terminals.append(("T1", 1, now if world.terminal == "revoked" else None))
+        conn.execute(
+            insert(Terminal),
+            [
+                {
+                    "id": tid,
+                    "institution_id": inst,
+                    "secret_hash": "x",
+                    "created_at": now,
+                    "revoked_at": revoked,
+                }
+                for tid, inst, revoked in terminals
             ],
         )
         # Person 1 is the patient, 2.. the holders, the last a relative who holds no account.
@@ -388,8 +422,9 @@ def settle(uow: UnitOfWork, bill: Bill, *, order_no: str, settlement_uuid: int) 
         fulamt_ownpay_fen=bill.parts[0],
         preselfpay_fen=bill.parts[1],
         overlmt_selfpay_fen=bill.parts[2],
+        accounts=bill.accounts,
     )
-    terminal = service.Terminal(terminal_id="T1", institution_id=1)
+    terminal = service.Terminal(terminal_id="T1", institution_id=1, refuse_revoked=True)
     token = request_id_var.set(REQUEST_ID)
     try:
         with patch.object(service.uuid, "uuid4", return_value=uuid.UUID(int=settlement_uuid)):
@@ -401,10 +436,16 @@ def settle(uow: UnitOfWork, bill: Bill, *, order_no: str, settlement_uuid: int) 
         request_id_var.reset(token)
 
 
-def refund(uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1) -> Any:
-    """The settlement refunded by a terminal of `institution_id`: ("refunded", settlement's
-    columns, refund's columns) or ("refused", code, details)."""
-    terminal = service.Terminal(terminal_id=f"T{institution_id}", institution_id=institution_id)
+def refund(
+    uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1, revoked: bool = False
+) -> Any:
+    """The settlement refunded by a terminal of `institution_id` (T1 or T2; `revoked`: T3, the
+    first institution's revoked one): ("refunded", settlement's columns, refund's columns) or
+    ("refused", code, details)."""
+    terminal_id = "T3" if revoked else f"T{institution_id}"
+    terminal = service.Terminal(
+        terminal_id=terminal_id, institution_id=institution_id, refuse_revoked=True
+    )
     token = request_id_var.set(REQUEST_ID)
     try:
         found, done = refunds.refund(uow, terminal=terminal, settlement_id=settlement_id)
@@ -416,7 +457,7 @@ def refund(uow: UnitOfWork, settlement_id: str, *, institution_id: int = 1) -> A
 
 
 def columns(row: Any) -> dict[str, Any]:
-    """A row's columns, read from the object the service answered (a mapped row, or a new
-    settlement's `Settled` record, which has the columns of `Settlement`)."""
-    table = row.__table__ if hasattr(row, "__table__") else Settlement.__table__
+    """A mapped row's columns, read from the object the service answered (a settlement just
+    written is `service.Settled`, its row's values without the ORM object)."""
+    table = Settlement.__table__ if isinstance(row, service.Settled) else row.__table__
     return {c.key: getattr(row, c.key) for c in table.c}

@@ -1,5 +1,6 @@
 """Migration 0011_settle_lean replaces ec_settle by the lean one, and its downgrade puts back the
-function of 0008 (PostgreSQL only: SQLite settles with the Python reference)."""
+function of 0008; 0013_terminal_and_accounts gives ec_settle and ec_refund their terminal check, and
+its downgrade puts back 0011's (PostgreSQL only: SQLite settles with the Python reference)."""
 
 import os
 import uuid
@@ -13,9 +14,10 @@ from server.cli import alembic_config, migrate
 pytestmark = pytest.mark.postgres
 
 LEAN = "p_system_accounts integer[]"  # the lean function's last parameter
+CHECKED = "p_check_terminal boolean"  # 0013's new parameter (both functions)
 
 
-def _settle_functions(url: str, schema: str) -> list[str]:
+def _settle_functions(url: str, schema: str, name: str = "ec_settle") -> list[str]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -24,9 +26,9 @@ def _settle_functions(url: str, schema: str) -> list[str]:
                     text(
                         "SELECT pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
                         "JOIN pg_namespace n ON n.oid = p.pronamespace "
-                        "WHERE p.proname = 'ec_settle' AND n.nspname = :schema"
+                        "WHERE p.proname = :name AND n.nspname = :schema"
                     ),
-                    {"schema": schema},
+                    {"schema": schema, "name": name},
                 ).scalars()
             )
     finally:
@@ -43,15 +45,24 @@ def test_the_lean_settle_function_migrates_down_to_0008s_and_up_again() -> None:
     url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
     try:
         migrate(url)
+        [checked] = _settle_functions(url, schema)
+        assert checked.endswith(f"{LEAN}, {CHECKED}, p_accounts text")
+        [refund] = _settle_functions(url, schema, "ec_refund")
+        assert refund.endswith(f"p_request_id text, {CHECKED}")
+
+        command.downgrade(alembic_config(url), "0012_merge")  # type: ignore[arg-type]
         [lean] = _settle_functions(url, schema)
-        assert lean.endswith(LEAN)
+        assert lean.endswith(LEAN)  # 0011's, without the terminal check
+        [refund_0011] = _settle_functions(url, schema, "ec_refund")
+        assert refund_0011.endswith("p_request_id text")
 
         command.downgrade(alembic_config(url), "0010_merge")  # type: ignore[arg-type]
         [before] = _settle_functions(url, schema)
         assert before.endswith("p_fixed bigint")  # 0008's, without the system accounts
 
         migrate(url)
-        assert _settle_functions(url, schema) == [lean]
+        assert _settle_functions(url, schema) == [checked]
+        assert _settle_functions(url, schema, "ec_refund") == [refund]
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -21,7 +21,7 @@ from flask import Flask
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from server.settlement.rules import Medium, Scene
+from server.settlement.rules import AccountUse, Medium, Scene
 from tests.service.settle_worlds import (
     Bill,
     Holder,
@@ -67,20 +67,25 @@ def test_the_one_call_writes_every_row_the_python_reference_writes(
     assert one_call[1] == reference[1]
 
 
+Plan = tuple[Bill, Bill | None, int, bool, bool]
+
+
 @st.composite
-def refund_plans(draw: st.DrawFn) -> tuple[Bill, Bill | None, int, bool]:
+def refund_plans(draw: st.DrawFn) -> Plan:
     """The bill to refund (often with the policy's share, so its year delta comes off), maybe a
     later bill of the same person settled before the refund, the refunding institution (2: not
-    the settling one), and whether the refund is asked twice."""
+    the settling one), whether the refund is asked twice, and whether a revoked terminal of the
+    settling institution asks first (refused, nothing written)."""
     first = draw(bills(paying=True))
     later = draw(st.none() | bills(media=(Medium.CARD,), paying=True))
-    return first, later, draw(st.sampled_from([1, 1, 1, 2])), draw(st.booleans())
+    institution_id = draw(st.sampled_from([1, 1, 1, 2]))
+    return first, later, institution_id, draw(st.booleans()), draw(st.booleans())
 
 
 def _settle_and_refund(
-    app: Flask, world: World, plan: tuple[Bill, Bill | None, int, bool], *, one_call: bool
+    app: Flask, world: World, plan: Plan, *, one_call: bool
 ) -> tuple[list[Any], Any]:
-    first, later, institution_id, twice = plan
+    first, later, institution_id, twice, revoked_first = plan
     fresh(app, world)
     answers: list[Any] = []
     with unit(app, world, one_call=one_call) as uow:
@@ -88,6 +93,8 @@ def _settle_and_refund(
         if later is not None:
             answers.append(settle(uow, later, order_no="O2", settlement_uuid=2))
         settlement_id = "00000000-0000-0000-0000-000000000001"
+        if revoked_first:
+            answers.append(refund(uow, settlement_id, revoked=True))
         answers.append(refund(uow, settlement_id, institution_id=institution_id))
         if twice:
             answers.append(refund(uow, settlement_id, institution_id=institution_id))
@@ -97,7 +104,7 @@ def _settle_and_refund(
 @EXAMPLES
 @given(world=worlds(paying=True), plan=refund_plans())
 def test_the_one_call_refund_writes_every_row_the_python_reference_writes(
-    app: Flask, world: World, plan: tuple[Bill, Bill | None, int, bool]
+    app: Flask, world: World, plan: Plan
 ) -> None:
     """Settle, maybe settle another bill of the same person, refund the first (from its own
     institution or another), maybe twice: the same answers and the same rows (journal,
@@ -158,7 +165,7 @@ def test_both_refund_a_policy_share_and_give_its_year_back(app: Flask) -> None:
     """An anchor for the refund: the policy's share counted in the year comes off again."""
     world = replace(PLAIN, year=("outpatient", 0, 0))
     bill = Bill(Scene.OUTPATIENT, 500_000, None, (0, 0, 0), True)
-    plan = (bill, None, 1, True)
+    plan = (bill, None, 1, True, False)
     reference = _settle_and_refund(app, world, plan, one_call=False)
     settled, refunded, again = reference[0]
     assert settled[0] == "settled" and settled[2]["fund_paid_delta_fen"] > 0, settled
@@ -167,3 +174,56 @@ def test_both_refund_a_policy_share_and_give_its_year_back(app: Flask) -> None:
     years = reference[1]["benefit_years"]
     assert [(y["deductible_used_fen"], y["fund_paid_fen"]) for y in years] == [(0, 0)]
     assert _settle_and_refund(app, world, plan, one_call=True) == reference
+
+
+@pytest.mark.parametrize("terminal", ["revoked", "unknown"])
+def test_both_refuse_a_revoked_or_unknown_terminal_first_and_write_nothing(
+    app: Flask, terminal: str
+) -> None:
+    """An anchor for the terminal's own row: refused before the token is used up or any row
+    written, with the token check's TOKEN_REVOKED."""
+    world = replace(PLAIN, terminal=terminal)
+    bill = Bill(Scene.OUTPATIENT, 50_000, None, (0, 0, 0), False, Medium.ECREDENTIAL)
+    reference = _settle(app, world, bill, one_call=False)
+    assert reference[0] == ("refused", "TOKEN_REVOKED", {}), reference[0]
+    assert reference[1]["settlements"] == [] and reference[1]["journal_transactions"] == []
+    assert [t["used_at"] for t in reference[1]["scan_tokens"]] == [None]
+    assert _settle(app, world, bill, one_call=True) == reference
+
+
+@pytest.mark.parametrize("accounts", [AccountUse.OWN_ONLY, AccountUse.NONE])
+def test_both_leave_out_the_accounts_the_bill_does_not_allow(
+    app: Flask, accounts: AccountUse
+) -> None:
+    """An anchor for the accounts option: the same fund share; OWN_ONLY leaves the holder out,
+    NONE every account (all cash, and no password asked though the table says always)."""
+    world = replace(
+        PLAIN,
+        holders=(Holder(30_000, "parent", "effective", "李"),),
+        balance_fen=1_000,
+        password_rule="always",
+    )
+    bill = Bill(Scene.OUTPATIENT, 50_000, 20_000, (0, 0, 0), False, Medium.CARD, accounts)
+    reference = _settle(app, world, bill, one_call=False)
+    if accounts is AccountUse.OWN_ONLY:
+        assert reference[0][:2] == ("refused", "PASSWORD_REQUIRED"), reference[0]
+        bill = replace(bill, password=True)
+        reference = _settle(app, world, bill, one_call=False)
+    state, _replayed, settled = reference[0]
+    assert state == "settled", reference[0]
+    own = 1_000 if accounts is AccountUse.OWN_ONLY else 0
+    assert (settled["fund_fen"], settled["personal_account_fen"]) == (20_000, own)
+    assert (settled["mutual_aid_fen"], settled["cash_fen"]) == (0, 30_000 - own)
+    assert settled["password_checked"] is (accounts is AccountUse.OWN_ONLY)
+    assert _settle(app, world, bill, one_call=True) == reference
+
+
+def test_both_refuse_a_refund_asked_by_a_revoked_terminal(app: Flask) -> None:
+    bill = Bill(Scene.OUTPATIENT, 50_000, None, (0, 0, 0), False)
+    plan = (bill, None, 1, False, True)
+    reference = _settle_and_refund(app, PLAIN, plan, one_call=False)
+    settled, refused, refunded = reference[0]
+    assert settled[0] == "settled" and refunded[0] == "refunded", reference[0]
+    assert refused == ("refused", "TOKEN_REVOKED", {})
+    assert len(reference[1]["settlement_refunds"]) == 1
+    assert _settle_and_refund(app, PLAIN, plan, one_call=True) == reference

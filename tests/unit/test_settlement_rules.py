@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -10,8 +12,10 @@ from hypothesis import strategies as st
 
 from server.errors import InvalidAmountError
 from server.money import MAX_AMOUNT_FEN
+from server.settlement.pricing import SettleRequest
 from server.settlement.rules import (
     DEFAULT_PASSWORD_POLICY,
+    AccountUse,
     Leg,
     Medium,
     PasswordRule,
@@ -121,6 +125,33 @@ def test_a_bill_the_fund_pays_whole_takes_nothing_from_any_account() -> None:
     plan = plan_payment(burden_fen=0, own=Source(OWN, 5000), mutual_aid=[Source(SPOUSE, 5000)])
     assert plan.legs == ()
     assert plan.cash_fen == 0
+
+
+def test_own_only_leaves_the_family_out_and_none_leaves_every_account_out() -> None:
+    """The HIS's acct_used_flag 1 and 0: what the allowed accounts do not pay is cash."""
+    own, family = Source(OWN, 10000), [Source(SPOUSE, 20000), Source(PARENT, 5000)]
+    only = plan_payment(burden_fen=37828, own=own, mutual_aid=family, accounts=AccountUse.OWN_ONLY)
+    assert (only.legs, only.cash_fen) == ((Leg(OWN, 10000),), 27828)
+    cash = plan_payment(burden_fen=37828, own=own, mutual_aid=family, accounts=AccountUse.NONE)
+    assert (cash.legs, cash.cash_fen) == ((), 37828)
+    every = plan_payment(burden_fen=37828, own=own, mutual_aid=family, accounts=AccountUse.ALL)
+    assert every == plan_payment(burden_fen=37828, own=own, mutual_aid=family)
+
+
+def test_a_burden_paid_all_in_cash_never_asks_the_password() -> None:
+    always = load_password_policy({"outpatient": {"card": "always"}})
+    asked = {
+        accounts: needs_password(
+            always,
+            scene=Scene.OUTPATIENT,
+            medium=Medium.CARD,
+            personal_burden_fen=37828,
+            password_free_limit_fen=0,
+            accounts=accounts,
+        )
+        for accounts in AccountUse
+    }
+    assert asked == {AccountUse.ALL: True, AccountUse.OWN_ONLY: True, AccountUse.NONE: False}
 
 
 def test_the_same_account_twice_is_a_bug() -> None:
@@ -245,3 +276,22 @@ def test_an_agency_changes_one_cell_by_setting_and_the_rest_stay() -> None:
 def test_a_mistyped_password_table_setting_is_refused(override: str) -> None:
     with pytest.raises(ValueError, match="PASSWORD_POLICY"):
         load_password_policy(override)
+
+
+def test_the_accounts_option_is_part_of_the_body_a_retry_must_repeat() -> None:
+    """A retry with other accounts is another body (ORDER_NO_CONFLICT); ALL, the till's, keeps
+    the digest a body had before the option existed."""
+    till = SettleRequest("O1", Scene.OUTPATIENT, Medium.CARD, None, "C1", 126092, None)
+    body = {
+        "order_no": "O1",
+        "scene": "outpatient",
+        "medium": "card",
+        "scan_token": None,
+        "card_no": "C1",
+        "total_fen": 126092,
+        "fund_fen": None,
+    }
+    before = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    assert till.digest() == before
+    digests = {replace(till, accounts=a).digest() for a in AccountUse}
+    assert len(digests) == 3

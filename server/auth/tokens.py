@@ -5,7 +5,7 @@ logging out or replaying a used refresh token marks that family revoked in the s
 and every token of it is refused with TOKEN_REVOKED from then on. A revoked terminal's tokens are
 refused the same way (server/institutions/terminals.py), except on the views that declare, with
 `checks_own_terminal_revocation`, that they read the terminal's row themselves (issue 14: a scan
-makes one store call, not two).
+makes one store call, a password-free settlement none).
 """
 
 from __future__ import annotations

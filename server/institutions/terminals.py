@@ -2,10 +2,11 @@
 
 A revoked terminal can neither sign in again (its secret digest is overwritten, so no secret
 matches) nor keep using an access token it already holds. `terminals.revoked_at` is the durable
-truth; revocation also marks the terminal in the short-lived store for as long as such a token
-can live, and server/auth/tokens.py refuses tokens of a marked terminal with TOKEN_REVOKED. A scan
-(POST /scan, issue 14) reads `revoked_at` in its own statement instead of the mark, so it
-refuses a revoked terminal even when the store has lost the mark.
+truth; revocation also marks the terminal in the store for as long as such a token can live (a
+durable key: server/ports/store.py DURABLE_PREFIXES keeps it in the database even beside Redis),
+and server/auth/tokens.py refuses tokens of a marked terminal with TOKEN_REVOKED. The hot routes
+(scan, settlement, refund; issue 14) read `revoked_at` in their own statement instead of the
+mark: one read fewer, and the same refusal.
 
 DOMAIN.md: "Who uses it".
 """

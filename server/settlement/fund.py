@@ -20,6 +20,7 @@ from server.benefits.policy import Level, NoRuleError, Policy, PooledRule, Rule,
 from server.clock import beijing_date
 from server.db.models import Institution, Person
 from server.errors import InvalidAmountError
+from server.settlement import rules
 from server.settlement.rules import Scene
 
 # A pharmacy has no level of its own: its prescription bills take the prescribing hospital's,
@@ -30,7 +31,9 @@ DEFAULT_LEVEL = Level.THIRD
 def bill_of(
     *, total_fen: int, fulamt_ownpay_fen: int, preselfpay_fen: int, overlmt_selfpay_fen: int
 ) -> Bill:
-    """The bill with its out-of-scope parts; INVALID_AMOUNT for a negative part or too many."""
+    """The bill with its out-of-scope parts; INVALID_AMOUNT for a total that cannot be, a negative
+    part or too many."""
+    rules.check_total(total_fen)
     for name, value in (
         ("fulamt_ownpay_fen", fulamt_ownpay_fen),
         ("preselfpay_fen", preselfpay_fen),

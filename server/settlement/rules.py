@@ -44,6 +44,17 @@ class BurdenSplit:
     personal_burden_fen: int
 
 
+def check_total(total_fen: int) -> None:
+    """A bill's total can be true: a whole number of fen, 0 < total < 10^10. Checked before its
+    parts (a negative total is refused as such, not as parts exceeding it)."""
+    if not is_integer_fen(total_fen):
+        raise InvalidAmountError("Amounts are whole numbers of fen", reason="not_integer")
+    if total_fen <= 0:
+        raise InvalidAmountError("total_fen must be more than 0", reason="total_not_positive")
+    if total_fen >= MAX_AMOUNT_FEN:
+        raise InvalidAmountError("total_fen is too large", reason="too_large")
+
+
 def split_burden(*, scene: Scene, total_fen: int, fund_fen: int) -> BurdenSplit:
     """Check a bill's amounts and split it: personal burden = total - fund.
 
@@ -52,12 +63,9 @@ def split_burden(*, scene: Scene, total_fen: int, fund_fen: int) -> BurdenSplit:
     for a pharmacy self purchase. A zero bill is refused too: there is nothing to settle, and
     a scanner sending one is misbehaving. Raises InvalidAmountError with a `reason`.
     """
-    if not is_integer_fen(total_fen) or not is_integer_fen(fund_fen):
+    check_total(total_fen)
+    if not is_integer_fen(fund_fen):
         raise InvalidAmountError("Amounts are whole numbers of fen", reason="not_integer")
-    if total_fen <= 0:
-        raise InvalidAmountError("total_fen must be more than 0", reason="total_not_positive")
-    if total_fen >= MAX_AMOUNT_FEN:
-        raise InvalidAmountError("total_fen is too large", reason="too_large")
     if fund_fen < 0:
         raise InvalidAmountError("fund_fen cannot be negative", reason="fund_negative")
     if fund_fen > total_fen:

@@ -116,6 +116,8 @@ def test_bad_bills_are_refused_in_the_envelope(client, clerk):
             "INVALID_AMOUNT",
             "parts_exceed_total",
         ),
+        # a negative total is refused as itself, not as parts exceeding it
+        (bill(patient, -5), 422, "INVALID_AMOUNT", "total_not_positive"),
         (bill(patient, 10000, scene="teleport"), 400, "VALIDATION_ERROR", None),
         (bill(patient, 10000, preselfpay_fen="1"), 400, "VALIDATION_ERROR", None),
     ]

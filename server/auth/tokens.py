@@ -27,9 +27,10 @@ from flask_jwt_extended import (
     view_decorators,
 )
 from flask_jwt_extended.config import config as jwt_config
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.auth.service import family_key
-from server.errors import TokenRevokedError, UnauthorizedError
+from server.errors import AppError, TokenRevokedError, UnauthorizedError
 from server.institutions.terminals import is_marked_revoked
 
 P = ParamSpec("P")
@@ -45,8 +46,11 @@ def checks_own_terminal_revocation(view: Callable[P, R]) -> Callable[P, R]:
     TOKEN_REVOKED the token check would answer; the token check then skips the store's mark for
     it. Goes under `@role_required("terminal")`.
 
-    A view may fail before its statement runs (a malformed body or code): such a failure is
-    answered as before, TOKEN_REVOKED when the store marks the terminal revoked.
+    A view may refuse the request before its statement runs (a malformed body or code): such a
+    refusal is answered as before, TOKEN_REVOKED when the store marks the terminal revoked. A
+    failure of the database or the store (5xx: nothing was done) is answered as it is: asking the
+    store, whose terminal marks live in the database, would only wait on the same outage and hold
+    a thread that /healthz and the other requests need (`make faults`, PostgreSQL frozen).
     """
 
     @functools.wraps(view)
@@ -56,6 +60,8 @@ def checks_own_terminal_revocation(view: Callable[P, R]) -> Callable[P, R]:
         except TokenRevokedError:
             raise
         except Exception as exc:
+            if _is_outage(exc):
+                raise
             store = current_app.extensions["wiring"].store
             if is_marked_revoked(store, str(get_jwt().get("sub"))):
                 raise TokenRevokedError() from exc
@@ -63,6 +69,11 @@ def checks_own_terminal_revocation(view: Callable[P, R]) -> Callable[P, R]:
 
     setattr(wrapper, _OWN_TERMINAL_CHECK, True)
     return wrapper
+
+
+def _is_outage(exc: Exception) -> bool:
+    """The database or the store failed (answered 503 or OUTCOME_UNKNOWN), not the request."""
+    return isinstance(exc, SQLAlchemyError) or (isinstance(exc, AppError) and exc.status >= 500)
 
 
 def _view_checks_own_terminal_revocation() -> bool:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
-from sqlalchemy.engine import make_url
 
 from bench.common import RoundTrips
 from server.credentials.models import OfflineKit, ScanToken
@@ -22,14 +21,9 @@ from server.db.models import Institution
 from server.ports.store import DatabaseStore, RedisStore
 from tests.actors import Clerk, PersonSpec, Phone
 from tests.conftest import _empty_shared_state
+from tests.service.relays import relayed
 
 pytestmark = pytest.mark.postgres
-
-
-def _relayed(url: str) -> tuple[RoundTrips, str]:
-    u = make_url(url)
-    relay = RoundTrips(u.host or "127.0.0.1", u.port or 5432)
-    return relay, u.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
 
 
 @pytest.fixture
@@ -38,11 +32,11 @@ def counted(make_app: Any, migrated: Any) -> Iterator[tuple[Any, RoundTrips, Rou
     relays. Without Redis the used codes go to a DatabaseStore on a connection of its own, so
     the relay counts the scan's own statements only."""
     relays: list[RoundTrips] = []
-    pg, pg_url = _relayed(migrated.url)  # the run's migrated schema (its search_path kept)
+    pg, pg_url = relayed(migrated.url)  # the run's migrated schema (its search_path kept)
     relays.append(pg)
     redis_relay, redis_url = None, ""
     if os.environ.get("REDIS_URL"):
-        redis_relay, redis_url = _relayed(os.environ["REDIS_URL"])
+        redis_relay, redis_url = relayed(os.environ["REDIS_URL"])
         relays.append(redis_relay)
     app = make_app(
         DATABASE_URL=pg_url,

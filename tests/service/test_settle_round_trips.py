@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from bench.common import RoundTrips
 from tests.actors import Clerk
@@ -24,26 +23,21 @@ from tests.api.money_steps import (
     till,
 )
 from tests.conftest import _empty_shared_state
+from tests.service.relays import relayed
 
 pytestmark = pytest.mark.postgres
 
 
-def _relayed(url: str) -> tuple[RoundTrips, str]:
-    u = make_url(url)
-    relay = RoundTrips(u.host or "127.0.0.1", u.port or 5432)
-    return relay, u.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
-
-
 @pytest.fixture
-def counted(make_app: Any) -> Iterator[tuple[Any, RoundTrips, RoundTrips | None]]:
+def counted(make_app: Any, migrated: Any) -> Iterator[tuple[Any, RoundTrips, RoundTrips | None]]:
     """An app whose PostgreSQL (and Redis, when REDIS_URL is set) are reached through counting
     relays; its store is its own (the durable keys on the app's engine)."""
     relays: list[RoundTrips] = []
-    pg, pg_url = _relayed(os.environ["DATABASE_URL"])
+    pg, pg_url = relayed(migrated.url)
     relays.append(pg)
     redis_relay, redis_url = None, ""
     if os.environ.get("REDIS_URL"):
-        redis_relay, redis_url = _relayed(os.environ["REDIS_URL"])
+        redis_relay, redis_url = relayed(os.environ["REDIS_URL"])
         relays.append(redis_relay)
     app = make_app(
         DATABASE_URL=pg_url,

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 # Fast honest failure (issue 10, finding 4; docs/operations.md "Timeouts"): a request waits at
 # most this long for a connection, a statement or a row lock, then answers 503 (nothing done).
@@ -20,7 +21,7 @@ CONNECT_TIMEOUT_SECONDS = 2
 STATEMENT_TIMEOUT_MS = 5000
 LOCK_TIMEOUT_MS = 2000
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 10000
-POOL_TIMEOUT_SECONDS = 2
+POOL_TIMEOUT_SECONDS = 1
 POSTGRES_CONNECT_ARGS: dict[str, Any] = {
     "connect_timeout": CONNECT_TIMEOUT_SECONDS,
     "options": (
@@ -34,6 +35,36 @@ POSTGRES_CONNECT_ARGS: dict[str, Any] = {
     "keepalives_count": 2,
     "tcp_user_timeout": 5000,
 }
+
+
+class FailFastQueuePool(QueuePool):
+    """A QueuePool that stops queueing while the database holds every connection.
+
+    A checkout that waited the whole pool timeout found every connection stuck (a frozen
+    PostgreSQL, or an overload far past what the pool serves). Until a connection comes back, a
+    checkout that finds none free is refused at once (the same TimeoutError, so the same 503)
+    instead of holding its thread for another pool timeout. Without this, requests queued behind
+    each other in a gthread worker each waited their two seconds in turn, and /healthz, queued
+    behind them, waited 3.9 s with PostgreSQL frozen (`make faults`, docs/operations.md).
+    """
+
+    _saturated = False  # set by a checkout that timed out, cleared by any connection returned
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if self._saturated and self._pool.empty() and self._overflow >= self._max_overflow > -1:
+            raise sa_exc.TimeoutError(
+                "every database connection has been busy past the pool timeout; "
+                "refused at once until one comes back"
+            )
+        try:
+            return super()._do_get()
+        except sa_exc.TimeoutError:
+            self._saturated = True
+            raise
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        self._saturated = False
+        super()._do_return_conn(record)
 
 
 def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
@@ -70,10 +101,11 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
         # two) the pool never grows past it: when PostgreSQL freezes, the requests stuck inside a
         # statement can hold only that many threads, and the rest keep answering (503 after the
         # pool timeout, /healthz at once) instead of every thread waiting out the freeze.
+        poolclass=FailFastQueuePool,
         pool_size=pool_size or 10,
         max_overflow=0 if pool_size else 20,
         pool_recycle=1800,
-        pool_timeout=POOL_TIMEOUT_SECONDS,  # every connection busy: 503 after 2 s, not a queue
+        pool_timeout=POOL_TIMEOUT_SECONDS,  # every connection busy: 503 after 1 s, not a queue
         connect_args=postgres_connect_args(url),
     )
 

@@ -74,3 +74,32 @@ def test_a_frozen_redis_is_refused_within_a_second():
     for conn in held:
         conn.close()
     server.close()
+
+
+def test_a_pool_whose_connections_are_all_stuck_refuses_at_once_until_one_comes_back():
+    """With PostgreSQL frozen, each request queued in a worker waited the whole pool timeout in
+    turn, and /healthz behind them waited 3.9 s (`make faults`). After one checkout has timed
+    out, the next that finds no connection free is refused at once; a returned connection ends
+    that, and checkouts wait normally again."""
+    import sqlite3
+
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    from server.db import FailFastQueuePool
+
+    pool = FailFastQueuePool(
+        lambda: sqlite3.connect(":memory:"), pool_size=1, max_overflow=0, timeout=0.2
+    )
+    stuck = pool.connect()  # the one connection, held by a statement on a frozen database
+    with pytest.raises(PoolTimeoutError):
+        pool.connect()  # waits its 0.2 s: the pool learns that every connection is stuck
+    pool._timeout = 30  # were the next checkout to wait, this test would take 30 s
+    started = time.perf_counter()
+    with pytest.raises(PoolTimeoutError, match="refused at once"):
+        pool.connect()
+    assert time.perf_counter() - started < 5
+    stuck.close()  # the statement finished: the connection is back
+    again = pool.connect()
+    assert again.cursor().execute("SELECT 1").fetchone() == (1,)
+    again.close()
+    pool.dispose()

@@ -148,8 +148,8 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
     ScanTokenInvalidError, NotFoundError (unknown card), CardReportedLostError,
     PasswordRequiredError, PaymentPasswordInvalidError, PasswordLockedError, TokenRevokedError.
     """
-    session, store, hasher, clock = uow.session, uow.store, uow.hasher, uow.clock
-    _checked_bill(request)  # before anything is read, on both paths alike
+    store, hasher, clock = uow.store, uow.hasher, uow.clock
+    bill = _checked_bill(request)  # before anything is read, on both paths alike
     digest = request.digest()
     verified_account: int | None = None
     while True:
@@ -159,6 +159,7 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
                     uow,
                     terminal=terminal,
                     request=request,
+                    bill=bill,
                     digest=digest,
                     verified_account=verified_account,
                 )
@@ -189,7 +190,7 @@ def settle_once(uow: UnitOfWork, *, terminal: Terminal, request: SettleRequest) 
         except (IntegrityError, one_call.OrderTaken, AppError):
             # An identical request racing this one may have settled the order meanwhile (its
             # scan token is then used up, or our insert hit the unique order key): answer it.
-            found = _existing(session, terminal.institution_id, request.order_no)
+            found = _existing(uow.session, terminal.institution_id, request.order_no)
             if found is not None:
                 return _replay(found, digest)
             raise
@@ -215,11 +216,13 @@ def _settle_by_call(
     *,
     terminal: Terminal,
     request: SettleRequest,
+    bill: Bill,
     digest: str,
     verified_account: int | None,
 ) -> Outcome:
-    """`_settle_in` on PostgreSQL: the same rules in one call of `ec_settle` (one_call.py)."""
-    bill = _checked_bill(request)
+    """`_settle_in` on PostgreSQL: the same rules in one call of `ec_settle` (one_call.py), on
+    connections of its own: no Session is opened unless a replay reads the stored row. `bill` is
+    the request's, checked by the caller."""
     now = uow.clock.now()
     values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
@@ -234,7 +237,7 @@ def _settle_by_call(
         "request_id": request_id_var.get(),
     }
     answer = one_call.settle(
-        uow.session.get_bind(),  # type: ignore[arg-type]
+        uow.bind,  # type: ignore[arg-type]
         bill=one_call.Bill(
             settlement_id=values["id"],
             institution_id=terminal.institution_id,

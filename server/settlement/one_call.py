@@ -174,7 +174,7 @@ def settle(
         "ratio_bp": None,
         "cap_fen": None,
         "fixed_fen": None,
-        "system_accounts": ledger.known_system_accounts(engine, system_codes),
+        "system_accounts": _array_literal(ledger.known_system_accounts(engine, system_codes)),
         "check_terminal": bill.check_terminal,
         "accounts": bill.accounts.value,
     }
@@ -210,6 +210,13 @@ def settle(
             lost = sent and plpgsql.connection_lost(exc)
             raise (OutcomeUnknownError() if lost else ServiceUnavailableError()) from exc
     raise AssertionError("unreachable")
+
+
+def _array_literal(ids: list[int] | None) -> str | None:
+    """`ids` as PostgreSQL's array text (`{1,2,3}`), which the call casts to int[]: psycopg's
+    adaptation of a Python list (finding the element type, every call) cost a fifth of the
+    call's own Python (issue 14)."""
+    return None if ids is None else "{" + ",".join(map(str, ids)) + "}"
 
 
 def _rule_params(

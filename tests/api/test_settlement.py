@@ -334,3 +334,28 @@ def test_the_days_reconciliation_adds_up_and_its_digest_can_be_recomputed(
     assert other_day["settlements"]["count"] == 0 and other_day["refunds"]["count"] == 0
     for bad in ("2026-13-01", "0001-01-01", "9999-12-31", "yesterday"):
         assert error_code(t.get(f"/reconciliation?date={bad}")) == "VALIDATION_ERROR", bad
+
+
+def test_every_settlement_answer_is_the_documented_one(client: FlaskClient, clerk: Clerk) -> None:
+    """The answers are built as plain data on the hot path: they keep SettlementAnswer's shape
+    (fresh, replayed, shown, refunded; with the fund's share given and computed)."""
+    from server.terminal.routes import SettlementAnswer
+
+    t = till(clerk)
+    p = insured_with_money(client, clerk, "郑洁", "13900000014", 50000)
+    given = card_bill(p.card_no, total_fen=126092, fund_fen=88264, payment_password=p.password)
+    computed = card_bill(p.card_no, total_fen=20000, fund_fen=0, payment_password=p.password)
+    del computed["fund_fen"]  # the server computes the share and explains it in fund_detail
+    for bill in (given, computed):
+        first = t.post("/settlements", bill)
+        assert first.status_code == 201, first.get_json()
+        answer = SettlementAnswer.model_validate(first.get_json())
+        assert (answer.fund_detail is None) == ("fund_fen" in bill)
+        assert answer.model_dump() == first.get_json()
+        settlement_id = answer.settlement_id
+        again = t.post("/settlements", bill)
+        shown = t.get(f"/settlements/{settlement_id}")
+        refunded = t.post(f"/settlements/{settlement_id}/refund")
+        for r in (again, shown, refunded):
+            assert SettlementAnswer.model_validate(r.get_json()).model_dump() == r.get_json()
+        assert refunded.get_json()["status"] == "refunded"

@@ -70,13 +70,17 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> Non
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+# json.dumps with a keyword builds a new encoder on every call; the access line's one is made once.
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def access_line(
     *, at: float, method: str, path: str, status: int, ms: float, request_id: str
 ) -> str:
     """The access line's JSON, as RedactingJsonFormatter writes a record with `status` and `ms`
     extras (`request_id` is the checked one of `_start`: letters, digits and dashes)."""
     ts = datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="milliseconds")
-    msg = json.dumps(redact(f"{method} {path} {status}"), ensure_ascii=False)
+    msg = _JSON_TEXT(redact(f"{method} {path} {status}"))
     return (
         f'{{"ts": "{ts}", "level": "INFO", "logger": "server.access", "msg": {msg}, '
         f'"request_id": "{request_id}", "status": {status}, "ms": {ms!r}}}'

@@ -23,7 +23,7 @@ _GENERIC = {cls.code: cls.default_message for cls in all_error_classes()}
 
 
 def _worded(obj: Any) -> Any:
-    if not (isinstance(obj, dict) and set(obj) == {"error"} and has_request_context()):
+    if not (isinstance(obj, dict) and len(obj) == 1 and "error" in obj and has_request_context()):
         return obj
     error = obj["error"]
     if not (isinstance(error, dict) and isinstance(error.get("code"), str)):

@@ -5,6 +5,7 @@ DOMAIN.md: none: the app's assembly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -21,6 +22,27 @@ MAX_IMPORT_BODY_BYTES = 32 * 1024 * 1024
 LARGE_BODY_ENDPOINTS = frozenset({"agency.import_insured"})
 
 
+class App(Flask):
+    """Flask, remembering `ensure_sync`'s answer per function. Flask asks `inspect` whether a
+    hook or a view is a coroutine function each time it calls one, nine times a settlement
+    (issue 14), and a function's answer never changes. Only the first MAX_REMEMBERED functions
+    are remembered, so that a caller handing in a fresh closure each time cannot grow it."""
+
+    MAX_REMEMBERED = 1000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        known = self._sync.get(func)
+        if known is None:
+            known = super().ensure_sync(func)
+            if len(self._sync) < self.MAX_REMEMBERED:
+                self._sync[func] = known
+        return known
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `{"TESTING": True}` gives a fresh in-memory database and an SMS outbox.
 
@@ -30,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     clock: Clock = config.pop("CLOCK", None) or SystemClock()
     settings = load_settings(config)
 
-    app = Flask("server")
+    app = App("server")
     app.config.update(TESTING=settings.testing, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     register_wiring(app, settings, clock)

@@ -3,8 +3,9 @@
 -- server/settlement/one_call.py reads this file at import: every statement starts at its
 -- `-- statement: <name>` line and ends at the `$fn$` line that closes its body; the comments
 -- between statements are not sent. The statements are installed in this order by the
--- migrations 0008_settle_function, 0011_settle_lean and 0013_terminal_and_accounts (the text of
--- now) and, for tables made by create_all, by server/settlement/models.py.
+-- migrations 0008_settle_function, 0011_settle_lean, 0013_terminal_and_accounts and
+-- 0014_settle_writes (the text of now: ec_settle alone) and, for tables made by create_all, by
+-- server/settlement/models.py.
 
 -- privacy.mask_name: the first character stays.
 -- statement: ec_mask_name
@@ -303,12 +304,14 @@ BEGIN
     RETURNING id INTO v_tx;
     -- Each personal balance moves by the statement that writes its entry, so the entry's
     -- balance-after is exact (ledger.post); the accounts are locked since 5. Entries go in the
-    -- reference's order: personal by account id, then system by account id.
+    -- reference's order: personal by account id, then system by account id. The accounts are
+    -- found by `id = ANY` (the primary key; 0014_settle_writes): joined to `unnest` of the legs,
+    -- the plan kept for the connection was a hash join reading every account.
     WITH moved AS (
-        UPDATE accounts a SET balance_fen = a.balance_fen - l.amount
-          FROM unnest(v_leg_ids, v_leg_amts) AS l (id, amount)
-         WHERE a.id = l.id
-        RETURNING a.id, l.amount, a.balance_fen
+        UPDATE accounts a
+           SET balance_fen = a.balance_fen - v_leg_amts[array_position(v_leg_ids, a.id)]
+         WHERE a.id = ANY (v_leg_ids)
+        RETURNING a.id, v_leg_amts[array_position(v_leg_ids, a.id)] AS amount, a.balance_fen
     )
     INSERT INTO journal_entries (transaction_id, account_id, system_account_id, kind, amount_fen,
                                  balance_after_fen, business_at, recorded_at, actor, request_id)

@@ -12,9 +12,11 @@ key, and the journal and audit tables keep no index entries that nothing reads
   all at the one rightmost leaf where NULLs sort, and every query of either names an account
   (`account_id = ...`, `account_id IN (...)`, `system_account_id = ...`), which the partial
   index serves.
-- `ix_journal_transactions_kind` and `ix_audit_events_action` are dropped: no query reads
-  either (a handful of kinds and actions, each a large share of its table; an audit question
-  goes by time, `ix_audit_events_at`, or request id).
+- `ix_journal_transactions_kind`, `ix_journal_transactions_reference` and
+  `ix_audit_events_action` are dropped: no query reads any of them (a handful of kinds and
+  actions, each a large share of its table; every row a transaction belongs to, a settlement,
+  refund, credit or interest marker, premium or claim, names it by `transaction_id`; an audit
+  question goes by time, `ix_audit_events_at`, or request id).
 - `scan_tokens` keeps a tenth of each page free (fillfactor 90, PostgreSQL): a token is written
   once and updated once, by the settlement that uses it up (`used_at`, in no index); with room
   on its page that update is HOT, adding no entry to the token's two indexes.
@@ -61,6 +63,7 @@ def upgrade() -> None:
             sqlite_where=sa.text(where),
         )
     op.drop_index("ix_journal_transactions_kind", table_name="journal_transactions")
+    op.drop_index("ix_journal_transactions_reference", table_name="journal_transactions")
     op.drop_index("ix_audit_events_action", table_name="audit_events")
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite settles with the Python reference; no storage parameters
@@ -73,6 +76,7 @@ def downgrade() -> None:
         op.execute(_SETTLE_0013)
         op.execute("ALTER TABLE scan_tokens RESET (fillfactor)")
     op.create_index("ix_audit_events_action", "audit_events", ["action"])
+    op.create_index("ix_journal_transactions_reference", "journal_transactions", ["reference"])
     op.create_index("ix_journal_transactions_kind", "journal_transactions", ["kind"])
     for name, columns, _where in _PARTIAL:
         op.drop_index(name, table_name="journal_entries")

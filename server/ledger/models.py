@@ -66,7 +66,9 @@ class JournalTransaction(Base):
     actor: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     # What it belongs to: "settlement:<id>", "credit:2026-11", "interest:2026", "claim:<id>", ...
-    reference: Mapped[str] = mapped_column(String(80), index=True)
+    # No index (migration 0014): nothing looks a transaction up by it; every row a transaction
+    # belongs to (settlement, refund, credit or interest marker, premium, claim) names it by id.
+    reference: Mapped[str] = mapped_column(String(80))
     reverses_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_transactions.id"), unique=True
     )

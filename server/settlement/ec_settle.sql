@@ -62,6 +62,8 @@ CREATE OR REPLACE FUNCTION ec_settle(
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off AS $fn$
 DECLARE
+    -- A variable is given a first value here only when some path reads it before setting it:
+    -- every initial value is an expression evaluated on every call (0014_settle_writes).
     v_actor text := 'terminal:' || p_terminal_id;
     v_found record;
     v_person int;
@@ -72,23 +74,23 @@ DECLARE
     v_detail json := 'null'::json;
     v_pool text;
     v_year int;
-    v_used bigint := 0;
-    v_paid bigint := 0;
-    v_year_exists boolean := false;
+    v_used bigint;
+    v_paid bigint;
+    v_year_exists boolean;
     v_applied bigint := 0;
     v_cap_left bigint;
     v_burden bigint;
     v_src_ids int[] := '{}';
-    v_src_rel text[] := '{}';
-    v_src_masked text[] := '{}';
+    v_src_rel text[];
+    v_src_masked text[];
     v_own_id int;
     v_own_hash text;
     v_own_limit bigint;
     v_own_masked text;
     v_row record;
     v_own_balance bigint;
-    v_bal_ids int[] := '{}';
-    v_bals bigint[] := '{}';
+    v_bal_ids int[];
+    v_bals bigint[];
     v_needs boolean;
     v_missing bigint;
     v_amount bigint;
@@ -96,7 +98,7 @@ DECLARE
     v_leg_amts bigint[] := '{}';
     v_legs json[] := '{}';
     v_own_fen bigint := 0;
-    v_accounts_fen bigint := 0;
+    v_accounts_fen bigint;
     v_cash bigint;
     v_system int[];
     v_tx bigint;

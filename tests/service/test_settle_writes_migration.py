@@ -1,5 +1,5 @@
 """Migration 0014_settle_writes: ec_settle moves the balances through the primary key, the
-journal's account indexes leave out the other kind of account, two unread indexes go, and scan
+journal's account indexes leave out the other kind of account, three unread indexes go, and scan
 tokens keep room for their one update; its downgrade puts back 0013's function, indexes and
 storage (PostgreSQL: the function and the storage parameter are PostgreSQL's alone)."""
 
@@ -65,6 +65,7 @@ def test_the_settlement_writes_migrate_down_to_0013s_and_up_again() -> None:
             "(system_account_id) WHERE (system_account_id IS NOT NULL)"
         )
         assert "ix_journal_transactions_kind" not in indexes
+        assert "ix_journal_transactions_reference" not in indexes
         assert "ix_audit_events_action" not in indexes
         assert "WHERE a.id = ANY (v_leg_ids)" in str(now["body"])
         assert now["options"] == ["fillfactor=90"]
@@ -76,6 +77,7 @@ def test_the_settlement_writes_migrate_down_to_0013s_and_up_again() -> None:
         assert indexes["ix_journal_entries_account_id_id"].endswith("(account_id, id)")
         assert indexes["ix_journal_entries_system_account_id"].endswith("(system_account_id)")
         assert "ix_journal_transactions_kind" in indexes
+        assert "ix_journal_transactions_reference" in indexes
         assert "ix_audit_events_action" in indexes
         assert "FROM unnest(v_leg_ids, v_leg_amts)" in str(before["body"])
         assert before["options"] is None

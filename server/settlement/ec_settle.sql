@@ -317,18 +317,16 @@ BEGIN
     )
     INSERT INTO journal_entries (transaction_id, account_id, system_account_id, kind, amount_fen,
                                  balance_after_fen, business_at, recorded_at, actor, request_id)
-    SELECT v_tx, e.account_id, e.system_account_id, e.kind, e.amount, e.after,
-           p_now, p_now, v_actor, p_request_id
-      FROM (SELECT m.id AS account_id, NULL::int AS system_account_id,
-                   CASE WHEN m.id = v_own_id THEN 'payment' ELSE 'mutual_aid_out' END AS kind,
-                   -m.amount AS amount, m.balance_fen AS after, 0 AS side, m.id AS sort_id
-              FROM moved m
-            UNION ALL
-            SELECT NULL, s.id, 'payment', s.amount, NULL, 1, s.id
-              FROM (VALUES (v_system[1], -v_fund), (v_system[2], -v_cash),
-                           (v_system[3], p_total)) AS s (id, amount)
-             WHERE s.amount <> 0) AS e
-     ORDER BY e.side, e.sort_id;
+    SELECT v_tx, m.id AS account_id, NULL::int AS system_account_id,
+           CASE WHEN m.id = v_own_id THEN 'payment' ELSE 'mutual_aid_out' END, -m.amount,
+           m.balance_fen, p_now, p_now, v_actor, p_request_id
+      FROM moved m
+    UNION ALL
+    SELECT v_tx, NULL, s.id, 'payment', s.amount, NULL, p_now, p_now, v_actor, p_request_id
+      FROM (VALUES (v_system[1], -v_fund), (v_system[2], -v_cash),
+                   (v_system[3], p_total)) AS s (id, amount)
+     WHERE s.amount <> 0
+     ORDER BY system_account_id NULLS FIRST, account_id;
     INSERT INTO settlements (id, institution_id, terminal_id, order_no, request_digest, person_id,
                              presented_by_user_id, scene, medium, total_fen, fund_fen,
                              personal_account_fen, mutual_aid_fen, cash_fen, legs,

@@ -172,7 +172,9 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(64))  # "admin:3", "user:12", "terminal:<id>"
-    action: Mapped[str] = mapped_column(String(64), index=True)
+    # No index on action (migration 0014): no query reads by it; an audit question goes by time
+    # or request id.
+    action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,13 +59,16 @@ class JournalTransaction(Base):
 
     __tablename__ = "journal_transactions"
     id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)  # ledger.rules.Kind
+    # ledger.rules.Kind; no index: nothing reads the journal by kind (a handful of values)
+    kind: Mapped[str] = mapped_column(String(16))
     business_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     # What it belongs to: "settlement:<id>", "credit:2026-11", "interest:2026", "claim:<id>", ...
-    reference: Mapped[str] = mapped_column(String(80), index=True)
+    # No index (migration 0014): nothing looks a transaction up by it; every row a transaction
+    # belongs to (settlement, refund, credit or interest marker, premium, claim) names it by id.
+    reference: Mapped[str] = mapped_column(String(80))
     reverses_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_transactions.id"), unique=True
     )
@@ -82,9 +86,22 @@ class JournalEntry(Base):
             "account_id IS NULL OR balance_after_fen >= 0", name="personal_balance_not_negative"
         ),
         # A person's statement, newest first (GET /api/v1/account/transactions), and balances at
-        # a past moment, are index scans of this.
-        Index("ix_journal_entries_account_id_id", "account_id", "id"),
-        Index("ix_journal_entries_system_account_id", "system_account_id"),
+        # a past moment, are index scans of this. Both indexes leave out the entries of the other
+        # kind of account (migration 0014): every query names an account, and the NULLs were
+        # two of a settlement's three entries, all written at the one leaf where NULLs sort.
+        Index(
+            "ix_journal_entries_account_id_id",
+            "account_id",
+            "id",
+            postgresql_where=text("account_id IS NOT NULL"),
+            sqlite_where=text("account_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_journal_entries_system_account_id",
+            "system_account_id",
+            postgresql_where=text("system_account_id IS NOT NULL"),
+            sqlite_where=text("system_account_id IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(_BIGID, primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"), index=True)

@@ -3,8 +3,9 @@
 -- server/settlement/one_call.py reads this file at import: every statement starts at its
 -- `-- statement: <name>` line and ends at the `$fn$` line that closes its body; the comments
 -- between statements are not sent. The statements are installed in this order by the
--- migrations 0008_settle_function, 0011_settle_lean and 0013_terminal_and_accounts (the text of
--- now) and, for tables made by create_all, by server/settlement/models.py.
+-- migrations 0008_settle_function, 0011_settle_lean, 0013_terminal_and_accounts and
+-- 0014_settle_writes (the text of now: ec_settle alone) and, for tables made by create_all, by
+-- server/settlement/models.py.
 
 -- privacy.mask_name: the first character stays.
 -- statement: ec_mask_name
@@ -61,6 +62,8 @@ CREATE OR REPLACE FUNCTION ec_settle(
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off AS $fn$
 DECLARE
+    -- A variable is given a first value here only when some path reads it before setting it:
+    -- every initial value is an expression evaluated on every call (0014_settle_writes).
     v_actor text := 'terminal:' || p_terminal_id;
     v_found record;
     v_person int;
@@ -71,23 +74,23 @@ DECLARE
     v_detail json := 'null'::json;
     v_pool text;
     v_year int;
-    v_used bigint := 0;
-    v_paid bigint := 0;
-    v_year_exists boolean := false;
+    v_used bigint;
+    v_paid bigint;
+    v_year_exists boolean;
     v_applied bigint := 0;
     v_cap_left bigint;
     v_burden bigint;
     v_src_ids int[] := '{}';
-    v_src_rel text[] := '{}';
-    v_src_masked text[] := '{}';
+    v_src_rel text[];
+    v_src_masked text[];
     v_own_id int;
     v_own_hash text;
     v_own_limit bigint;
     v_own_masked text;
     v_row record;
     v_own_balance bigint;
-    v_bal_ids int[] := '{}';
-    v_bals bigint[] := '{}';
+    v_bal_ids int[];
+    v_bals bigint[];
     v_needs boolean;
     v_missing bigint;
     v_amount bigint;
@@ -95,7 +98,7 @@ DECLARE
     v_leg_amts bigint[] := '{}';
     v_legs json[] := '{}';
     v_own_fen bigint := 0;
-    v_accounts_fen bigint := 0;
+    v_accounts_fen bigint;
     v_cash bigint;
     v_system int[];
     v_tx bigint;
@@ -303,27 +306,27 @@ BEGIN
     RETURNING id INTO v_tx;
     -- Each personal balance moves by the statement that writes its entry, so the entry's
     -- balance-after is exact (ledger.post); the accounts are locked since 5. Entries go in the
-    -- reference's order: personal by account id, then system by account id.
+    -- reference's order: personal by account id, then system by account id. The accounts are
+    -- found by `id = ANY` (the primary key; 0014_settle_writes): joined to `unnest` of the legs,
+    -- the plan kept for the connection was a hash join reading every account.
     WITH moved AS (
-        UPDATE accounts a SET balance_fen = a.balance_fen - l.amount
-          FROM unnest(v_leg_ids, v_leg_amts) AS l (id, amount)
-         WHERE a.id = l.id
-        RETURNING a.id, l.amount, a.balance_fen
+        UPDATE accounts a
+           SET balance_fen = a.balance_fen - v_leg_amts[array_position(v_leg_ids, a.id)]
+         WHERE a.id = ANY (v_leg_ids)
+        RETURNING a.id, v_leg_amts[array_position(v_leg_ids, a.id)] AS amount, a.balance_fen
     )
     INSERT INTO journal_entries (transaction_id, account_id, system_account_id, kind, amount_fen,
                                  balance_after_fen, business_at, recorded_at, actor, request_id)
-    SELECT v_tx, e.account_id, e.system_account_id, e.kind, e.amount, e.after,
-           p_now, p_now, v_actor, p_request_id
-      FROM (SELECT m.id AS account_id, NULL::int AS system_account_id,
-                   CASE WHEN m.id = v_own_id THEN 'payment' ELSE 'mutual_aid_out' END AS kind,
-                   -m.amount AS amount, m.balance_fen AS after, 0 AS side, m.id AS sort_id
-              FROM moved m
-            UNION ALL
-            SELECT NULL, s.id, 'payment', s.amount, NULL, 1, s.id
-              FROM (VALUES (v_system[1], -v_fund), (v_system[2], -v_cash),
-                           (v_system[3], p_total)) AS s (id, amount)
-             WHERE s.amount <> 0) AS e
-     ORDER BY e.side, e.sort_id;
+    SELECT v_tx, m.id AS account_id, NULL::int AS system_account_id,
+           CASE WHEN m.id = v_own_id THEN 'payment' ELSE 'mutual_aid_out' END, -m.amount,
+           m.balance_fen, p_now, p_now, v_actor, p_request_id
+      FROM moved m
+    UNION ALL
+    SELECT v_tx, NULL, s.id, 'payment', s.amount, NULL, p_now, p_now, v_actor, p_request_id
+      FROM (VALUES (v_system[1], -v_fund), (v_system[2], -v_cash),
+                   (v_system[3], p_total)) AS s (id, amount)
+     WHERE s.amount <> 0
+     ORDER BY system_account_id NULLS FIRST, account_id;
     INSERT INTO settlements (id, institution_id, terminal_id, order_no, request_digest, person_id,
                              presented_by_user_id, scene, medium, total_fen, fund_fen,
                              personal_account_fen, mutual_aid_fen, cash_fen, legs,

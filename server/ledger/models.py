@@ -5,7 +5,7 @@ the cached sum of its entries, updated in the same transaction as the entries an
 non-negative by a CHECK. System accounts (the fund, cash/external, each institution, the
 supplementary insurer) are the other side of every movement; they keep no cached balance, so
 that no single row serializes every settlement in the city: their balance is the sum of their
-entries (`ledger.queries.balance_of`).
+entries (an index scan of `ix_journal_entries_system_account_id`).
 
 The journal is append-only: a trigger refuses UPDATE and DELETE on both journal tables, so a
 correction can only be a new, reversing transaction.

@@ -9,6 +9,7 @@ DOMAIN.md: "The e-credential".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,14 +47,19 @@ class Sign1:
     def encode(self) -> bytes:
         return cbor_encode(self.as_cbor_item())
 
+    @functools.cached_property
+    def header(self) -> Any:
+        """The protected header, decoded (strictly) once: a scan reads it three times."""
+        return cbor_decode(self.protected)
+
     @property
     def alg(self) -> int:
-        value = cbor_decode(self.protected).get(HEADER_ALG)
+        value = self.header.get(HEADER_ALG)
         return value if isinstance(value, int) else 0
 
     @property
     def kid(self) -> bytes | None:
-        value = cbor_decode(self.protected).get(HEADER_KID)
+        value = self.header.get(HEADER_KID)
         return value if isinstance(value, bytes) else None
 
 
@@ -88,7 +94,8 @@ def parse_sign1(item: Any, *, needs_kid: bool) -> Sign1:
         raise QrMalformedError(reason="the unprotected header must be empty")
     if not (isinstance(signature, bytes) and len(signature) == SIGNATURE_BYTES):
         raise QrMalformedError(reason="an Ed25519 signature is 64 bytes")
-    header = cbor_decode(protected)
+    message = Sign1(protected=protected, payload=payload, signature=signature)
+    header = message.header
     expected_labels = {HEADER_ALG, HEADER_KID} if needs_kid else {HEADER_ALG}
     if not isinstance(header, dict) or set(header) != expected_labels:
         raise QrMalformedError(reason="unexpected protected header labels")
@@ -98,7 +105,7 @@ def parse_sign1(item: Any, *, needs_kid: bool) -> Sign1:
         isinstance(header[HEADER_KID], bytes) and len(header[HEADER_KID]) == KID_BYTES
     ):
         raise QrMalformedError(reason="kid is 8 bytes")
-    return Sign1(protected=protected, payload=payload, signature=signature)
+    return message
 
 
 def verify_sign1(

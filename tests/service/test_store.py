@@ -82,3 +82,36 @@ def test_add_is_atomic_under_many_threads_on_postgres(app, clock):
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(lambda _: store.add("race", "1", 60), range(64)))
     assert results.count(True) == 1
+
+
+@pytest.mark.redis
+def test_redis_threads_claim_atomically_and_hand_their_connection_back(clock):
+    """Each thread keeps one connection (server/ports/store_redis.py): claims stay atomic across
+    threads, and a server that makes a thread per request (the development server) reuses the
+    connections of threads that ended instead of opening one per request."""
+    import threading
+
+    import redis
+
+    store = RedisStore(REDIS_URL, clock, prefix="test-store:threads:")
+    watcher = redis.Redis.from_url(REDIS_URL)
+    db = str(watcher.connection_pool.connection_kwargs.get("db", 0))
+
+    def connections() -> int:
+        return sum(1 for c in watcher.client_list() if str(c.get("db")) == db)
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: store.add("race", "1", 60), range(64)))
+        assert results.count(True) == 1
+        before = connections()
+        for i in range(20):
+            thread = threading.Thread(target=store.add, args=(f"once-{i}", "1", 60))
+            thread.start()
+            thread.join()
+        assert connections() <= before + 1
+        assert all(store.get(f"once-{i}") == "1" for i in range(20))
+    finally:
+        store.delete("race", *(f"once-{i}" for i in range(20)))
+        store.close()
+        watcher.close()

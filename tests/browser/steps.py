@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import zxingcpp
-from PIL import Image
-
-
-def read_qr(png: bytes) -> str:
-    """The text of the one QR symbol in a screenshot, read by a third-party decoder."""
-    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    texts = [b.text for b in found if b.format == zxingcpp.BarcodeFormat.QRCode]
-    assert len(texts) == 1, f"expected one QR code in the screenshot, found {len(texts)}"
-    return texts[0]
+from tests.qr_reading import read_qr
 
 
 def shown_code(page: Any, previous: str | None = None) -> str:

@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from server import create_app
@@ -56,6 +56,7 @@ from server.ports.store import DatabaseStore
 from server.settlement.rules import load_password_policy
 from server.uow import UnitOfWork
 from tests.actors import Clerk
+from tests.schemas import scratch_schema
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -124,21 +125,10 @@ class MigratedDatabase:
 
 
 def _migrated_postgres_schema(base_url: str) -> Iterator[MigratedDatabase]:
-    """A schema of the run's own, migrated, and dropped at the end: runs that share the database
-    (other checkouts, CI jobs) never drop, migrate or empty each other's tables."""
-    schema = f"test_run_{secrets.token_hex(4)}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in base_url else "?"
-    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    try:
+    """A schema of the run's own, migrated, and dropped at the end (tests/schemas.py)."""
+    with scratch_schema(base_url, "test_run") as (url, _schema):
         migrate(url)
         yield MigratedDatabase(url, None)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,16 @@
 """The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 import server.db.all_models  # noqa: F401
 from server.cli import migrate
 from server.db.base import Base
+from tests.schemas import scratch_schema
 
 
 def _differences(url: str) -> list[object]:
@@ -31,17 +31,6 @@ def test_migrations_match_the_models_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_migrations_match_the_models_on_postgres():
     """Migrated into a schema of its own, so the suite's tables are untouched."""
-    base_url = os.environ["DATABASE_URL"]
-    schema = f"mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with scratch_schema(os.environ["DATABASE_URL"], "mig") as (url, _schema):
         migrate(url)
         assert _differences(url) == []
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

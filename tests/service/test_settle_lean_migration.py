@@ -3,13 +3,13 @@ function of 0008; 0013_terminal_and_accounts gives ec_settle and ec_refund their
 its downgrade puts back 0011's (PostgreSQL only: SQLite settles with the Python reference)."""
 
 import os
-import uuid
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from server.cli import alembic_config, migrate
+from tests.schemas import scratch_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -36,14 +36,7 @@ def _settle_functions(url: str, schema: str, name: str = "ec_settle") -> list[st
 
 
 def test_the_lean_settle_function_migrates_down_to_0008s_and_up_again() -> None:
-    base_url = os.environ["DATABASE_URL"]
-    schema = f"mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with scratch_schema(os.environ["DATABASE_URL"], "mig") as (url, schema):
         migrate(url)
         [checked] = _settle_functions(url, schema)
         assert checked.endswith(f"{LEAN}, {CHECKED}, p_accounts text")
@@ -63,7 +56,3 @@ def test_the_lean_settle_function_migrates_down_to_0008s_and_up_again() -> None:
         migrate(url)
         assert _settle_functions(url, schema) == [checked]
         assert _settle_functions(url, schema, "ec_refund") == [refund]
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

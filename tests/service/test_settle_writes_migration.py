@@ -4,13 +4,13 @@ tokens keep room for their one update; its downgrade puts back 0013's function, 
 storage (PostgreSQL: the function and the storage parameter are PostgreSQL's alone)."""
 
 import os
-import uuid
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from server.cli import alembic_config, migrate
+from tests.schemas import scratch_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -46,14 +46,7 @@ def _schema_state(url: str, schema: str) -> dict[str, object]:
 
 
 def test_the_settlement_writes_migrate_down_to_0013s_and_up_again() -> None:
-    base_url = os.environ["DATABASE_URL"]
-    schema = f"mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    try:
+    with scratch_schema(os.environ["DATABASE_URL"], "mig") as (url, schema):
         migrate(url)
         now = _schema_state(url, schema)
         indexes = now["indexes"]
@@ -84,7 +77,3 @@ def test_the_settlement_writes_migrate_down_to_0013s_and_up_again() -> None:
 
         migrate(url)
         assert _schema_state(url, schema) == now
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()

@@ -221,14 +221,7 @@ def _settlement_answer(
         "total_fen": s.total_fen,
         "fund_fen": s.fund_fen,
         "personal_burden_fen": s.total_fen - s.fund_fen,
-        "paid_from_accounts": [
-            {
-                "source": leg["source"],
-                "holder_masked": leg["holder_masked"],
-                "amount_fen": leg["amount_fen"],
-            }
-            for leg in s.legs
-        ],
+        "paid_from_accounts": _paid_from(s.legs),
         "cash_due_fen": s.cash_fen,
         "password_checked": s.password_checked,
         "settled_at": iso(s.settled_at),
@@ -240,11 +233,14 @@ def _settlement_answer(
     }
 
 
-def _paid_from(legs: list[dict[str, Any]]) -> list[PaidFrom]:
+def _paid_from(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """PaidFrom's shape for each leg, as plain data (a settlement's answer is built so)."""
     return [
-        PaidFrom(
-            source=leg["source"], holder_masked=leg["holder_masked"], amount_fen=leg["amount_fen"]
-        )
+        {
+            "source": leg["source"],
+            "holder_masked": leg["holder_masked"],
+            "amount_fen": leg["amount_fen"],
+        }
         for leg in legs
     ]
 
@@ -297,7 +293,7 @@ def preview() -> dict[str, Any]:
         total_fen=body.total_fen,
         fund_fen=quote.fund_fen,
         personal_burden_fen=quote.personal_burden_fen,
-        paid_from_accounts=_paid_from(quote.legs),
+        paid_from_accounts=[PaidFrom(**leg) for leg in _paid_from(quote.legs)],
         cash_due_fen=quote.cash_fen,
         password_needed=quote.password_needed,
         fund_detail=FundDetail(**quote.fund_detail) if quote.fund_detail is not None else None,
